@@ -1,0 +1,40 @@
+# Two commands set up a fresh machine: `make run` and `make test`.
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+FOIA_INSTANCE ?= instance
+export FOIA_INSTANCE
+
+.PHONY: run test bench sysdeps install clean
+
+# WeasyPrint needs Pango (usually present) and is ~5x slower without libharfbuzz-subset0;
+# the browser tests need Chromium. Install them with apt-get when we are root and they are missing.
+sysdeps:
+	@bash .ci/sysdeps.sh
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed-run: $(BIN)/python setup.cfg pyproject.toml
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: $(BIN)/python setup.cfg pyproject.toml
+	$(BIN)/pip install -q -e '.[test,bench]'
+	touch $@ $(VENV)/.installed-run
+
+install: sysdeps $(VENV)/.installed-run
+
+run: install
+	@test -f "$(FOIA_INSTANCE)/foia.db" || $(BIN)/foia init --demo
+	$(BIN)/foia serve --host 127.0.0.1 --port 5000
+
+test: sysdeps $(VENV)/.installed-test
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: sysdeps $(VENV)/.installed-test
+	$(BIN)/python bench/web.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,78 @@
+"""Configuration: defaults, then ``instance/config.py``, then ``FOIA_*`` environment variables.
+
+The instance folder is ``./instance`` (relative to the working directory) unless ``FOIA_INSTANCE``
+names another; it is never derived from where the package is installed.
+"""
+import os
+import secrets
+from pathlib import Path
+
+DEFAULTS = {
+    "PAGE_SIZE": 50,
+    "MAX_CONTENT_LENGTH": 512 * 1024 * 1024,  # upload limit, bytes
+    "FOLLOW_UP_BUSINESS_DAYS": 10,
+    "TIMEZONE": "America/New_York",
+    "SCHEDULER": False,  # `foia serve` turns the in-process dispatcher on
+    "SMTP_HOST": "",
+    "SMTP_PORT": 25,
+    "SMTP_USER": "",
+    "SMTP_PASSWORD": "",
+    "SMTP_SECURITY": "",  # "", "starttls" or "ssl"
+    "MAIL_FROM": "foia@localhost",
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "WTF_CSRF_TIME_LIMIT": None,
+}
+
+# Environment variables that override a default, with the type to read them as.
+ENV_KEYS = {
+    "PAGE_SIZE": int,
+    "MAX_CONTENT_LENGTH": int,
+    "FOLLOW_UP_BUSINESS_DAYS": int,
+    "TIMEZONE": str,
+    "SMTP_HOST": str,
+    "SMTP_PORT": int,
+    "SMTP_USER": str,
+    "SMTP_PASSWORD": str,
+    "SMTP_SECURITY": str,
+    "MAIL_FROM": str,
+}
+
+
+def instance_path() -> Path:
+    return Path(os.environ.get("FOIA_INSTANCE") or "instance").resolve()
+
+
+def load(instance: Path, overrides: dict | None = None) -> dict:
+    """The effective configuration for an instance folder (created if missing)."""
+    instance.mkdir(parents=True, exist_ok=True)
+    config = dict(DEFAULTS)
+    local = instance / "config.py"
+    if local.exists():
+        namespace: dict = {}
+        exec(compile(local.read_text(), str(local), "exec"), namespace)
+        config.update({k: v for k, v in namespace.items() if k.isupper()})
+    for key, cast in ENV_KEYS.items():
+        value = os.environ.get("FOIA_" + key)
+        if value is not None:
+            config[key] = cast(value)
+    config.update(overrides or {})
+    config.setdefault("DATABASE", str(instance / "foia.db"))
+    config.setdefault("FILES_DIR", str(instance / "files"))
+    config.setdefault("LETTERS_DIR", str(instance / "letters"))
+    config.setdefault("SECRET_KEY", secret_key(instance))
+    return config
+
+
+def secret_key(instance: Path) -> str:
+    """The instance's secret key, generated on first use and kept in ``instance/secret_key``."""
+    path = instance / "secret_key"
+    if not path.exists():
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process made it first
+            pass
+        else:
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_hex(32))
+    return path.read_text().strip()
