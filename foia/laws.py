@@ -129,7 +129,8 @@ def parse_row(raw: dict, line: int) -> Law:
     )
 
 
-def read_csv(path: Path = LAWS_CSV) -> list[Law]:
+def read_csv(path: Path | str = LAWS_CSV) -> list[Law]:
+    path = Path(path)
     with open(path, newline="", encoding="utf-8") as f:
         reader = csv.DictReader(f)
         missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]

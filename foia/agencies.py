@@ -1,0 +1,323 @@
+"""Agencies (police departments, sheriffs' offices, ...) and their import from CSV exports.
+
+Agencies are keyed by (name, state): importing the same file twice changes nothing. Each row of an
+import is checked on its own; the rows that pass are written in one transaction, and the report
+names every rejected row with its line number and the reason.
+"""
+import csv
+import dataclasses
+import datetime as dt
+import io
+import json
+import re
+
+from . import audit, clock
+from .db import transaction
+from .laws import NAMES
+
+FIELDS = (
+    "name", "kind", "city", "county", "state", "records_email", "portal_url", "mailing_address",
+    "phone", "ring_partner_since", "source", "notes",
+)
+KINDS = ("police", "sheriff", "state_police", "campus_police", "transit_police", "city", "county", "other")
+MAX_LENGTH = {"notes": 5000, "mailing_address": 1000, "source": 2000}
+DEFAULT_MAX_LENGTH = 300
+
+# Column headings found in common exports, normalised (lower case, letters and digits only).
+HEADER_ALIASES = {
+    "name": ("name", "agency", "agencyname", "department", "departmentname", "organization"),
+    "kind": ("kind", "type", "agencytype"),
+    "city": ("city", "town", "municipality"),
+    "county": ("county",),
+    "state": ("state", "st", "statecode", "jurisdiction"),
+    "records_email": ("email", "recordsemail", "emailaddress", "contactemail", "foiaemail"),
+    "portal_url": ("portal", "portalurl", "url", "website", "recordsportal"),
+    "mailing_address": ("address", "mailingaddress", "streetaddress", "mailaddress"),
+    "phone": ("phone", "telephone", "phonenumber"),
+    "ring_partner_since": (
+        "ringpartnersince", "activedate", "partnersince", "ringpartnershipdate", "partnershipdate",
+        "datejoined", "activesince",
+    ),
+    "source": ("source", "sources"),
+    "notes": ("notes", "note", "comments"),
+}
+_STATE_BY_NAME = {name.lower(): code for code, name in NAMES.items()}
+_STATE_BY_NAME.update({"district of columbia": "DC", "washington dc": "DC", "federal": "US", "united states": "US"})
+_EMAIL = re.compile(r"^[^@\s<>\"']+@[^@\s<>\"']+\.[A-Za-z]{2,}$")
+
+
+class AgencyError(ValueError):
+    """An agency's data is not acceptable; the message says which field and why."""
+
+
+class NotFound(LookupError):
+    pass
+
+
+def _norm(header: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", (header or "").lower())
+
+
+def map_headers(headers: list[str]) -> dict[str, str]:
+    """CSV heading -> our field, for the headings we recognise."""
+    mapping = {}
+    for header in headers:
+        key = _norm(header)
+        for field, aliases in HEADER_ALIASES.items():
+            if key in aliases and field not in mapping.values():
+                mapping[header] = field
+                break
+    return mapping
+
+
+def parse_state(value: str) -> str:
+    text = (value or "").strip()
+    if text.upper() in NAMES:
+        return text.upper()
+    code = _STATE_BY_NAME.get(text.lower().rstrip("."))
+    if code:
+        return code
+    raise AgencyError(f"state: {text!r} is not a known jurisdiction (two-letter code, DC or US)")
+
+
+def parse_partner_date(value: str, today: dt.date) -> str | None:
+    """Accepts 2019-05-01, 5/1/2019, May 1, 2019, 2019-05 and 2019; no future dates."""
+    text = (value or "").strip()
+    if not text:
+        return None
+    day = None
+    for fmt in ("%Y-%m-%d", "%m/%d/%Y", "%m/%d/%y", "%B %d, %Y", "%b %d, %Y", "%d %B %Y", "%Y-%m", "%Y"):
+        try:
+            day = dt.datetime.strptime(text, fmt).date()
+            break
+        except ValueError:
+            continue
+    if day is None:
+        raise AgencyError(f"ring_partner_since: {text!r} is not a date")
+    if day > today:
+        raise AgencyError(f"ring_partner_since: {day.isoformat()} is in the future")
+    if day.year < 2015:
+        raise AgencyError(f"ring_partner_since: {day.isoformat()} is before Ring's police partnerships began")
+    return day.isoformat()
+
+
+def clean(values: dict, today: dt.date) -> dict:
+    """Validate and normalise one agency's fields (only those given); raises AgencyError."""
+    out = {}
+    for field in FIELDS:
+        if field not in values or values[field] is None:
+            continue
+        value = str(values[field]).replace("\x00", "").strip()
+        if any(ord(c) < 32 and c not in "\n\t" for c in value):
+            raise AgencyError(f"{field}: contains control characters")
+        limit = MAX_LENGTH.get(field, DEFAULT_MAX_LENGTH)
+        if len(value) > limit:
+            raise AgencyError(f"{field}: {len(value)} characters is more than the {limit} allowed")
+        out[field] = value
+    if "name" in out and not out["name"]:
+        raise AgencyError("name: empty")
+    if "state" in out:
+        out["state"] = parse_state(out["state"])
+    if "kind" in out:
+        kind = _norm(out["kind"]) or "police"
+        kind = {"sheriffsoffice": "sheriff", "sheriffs": "sheriff", "policedepartment": "police",
+                "pd": "police", "statepolice": "state_police"}.get(kind, kind)
+        if kind not in {_norm(k) for k in KINDS}:
+            raise AgencyError(f"kind: {out['kind']!r} is not one of {', '.join(KINDS)}")
+        out["kind"] = next(k for k in KINDS if _norm(k) == kind)
+    if out.get("records_email") and not _EMAIL.match(out["records_email"]):
+        raise AgencyError(f"records_email: {out['records_email']!r} is not an e-mail address")
+    if out.get("portal_url") and not re.match(r"^https?://[^\s<>\"]+$", out["portal_url"], re.I):
+        raise AgencyError(f"portal_url: {out['portal_url']!r} is not an http(s) address")
+    if "ring_partner_since" in out:
+        out["ring_partner_since"] = parse_partner_date(out["ring_partner_since"], today)
+    return out
+
+
+def get(db, agency_id) -> dict:
+    rows = list(db.query("SELECT * FROM agencies WHERE id = ?", [agency_id]))
+    if not rows:
+        raise NotFound(f"No agency with id {agency_id}.")
+    return rows[0]
+
+
+def find(db, name: str, state: str) -> dict | None:
+    rows = list(db.query("SELECT * FROM agencies WHERE name = ? AND state = ?", [name, state]))
+    return rows[0] if rows else None
+
+
+def upsert(db, values: dict, *, actor=None, today: dt.date | None = None) -> tuple[int, str]:
+    """Insert or update by (name, state). Returns (id, "imported" | "updated" | "unchanged").
+
+    Empty values never overwrite stored ones, so a sparser export cannot erase what is known.
+    """
+    today = today or clock.today()
+    data = clean(values, today)
+    if not data.get("name") or not data.get("state"):
+        raise AgencyError("name and state are required")
+    now = clock.stamp()
+    existing = find(db, data["name"], data["state"])
+    if existing is None:
+        row = {f: data.get(f) or "" for f in FIELDS}
+        row["kind"] = row["kind"] or "police"
+        row["ring_partner_since"] = data.get("ring_partner_since")
+        row.update(created_at=now, updated_at=now)
+        with transaction(db):
+            agency_id = db["agencies"].insert(row).last_pk
+            audit.record(db, "agency.create", user_id=actor, object_type="agency", object_id=agency_id)
+        return agency_id, "imported"
+    changes = {f: v for f, v in data.items() if v not in ("", None) and existing.get(f) != v}
+    if not changes:
+        return existing["id"], "unchanged"
+    with transaction(db):
+        db["agencies"].update(existing["id"], dict(changes, updated_at=now))
+        audit.record(db, "agency.update", user_id=actor, object_type="agency", object_id=existing["id"],
+                     detail={"fields": sorted(changes)})
+    return existing["id"], "updated"
+
+
+def update(db, agency_id: int, values: dict, *, actor=None) -> None:
+    """Edit an agency's fields (empty values clear them, unlike an import)."""
+    existing = get(db, agency_id)
+    data = clean(values, clock.today())
+    if "closed_days" in values:
+        data["closed_days"] = json.dumps(sorted({_iso_day(d) for d in values["closed_days"]}))
+    other = find(db, data.get("name", existing["name"]), data.get("state", existing["state"]))
+    if other and other["id"] != agency_id:
+        raise AgencyError("name: another agency in that state already has this name")
+    with transaction(db):
+        db["agencies"].update(agency_id, dict(data, updated_at=clock.stamp()))
+        audit.record(db, "agency.update", user_id=actor, object_type="agency", object_id=agency_id,
+                     detail={"fields": sorted(data)})
+
+
+def _iso_day(value: str) -> str:
+    try:
+        return dt.date.fromisoformat(str(value).strip()).isoformat()
+    except ValueError:
+        raise AgencyError(f"closed_days: {value!r} is not a date (use YYYY-MM-DD)") from None
+
+
+@dataclasses.dataclass
+class ImportReport:
+    imported: list = dataclasses.field(default_factory=list)  # (line, name)
+    updated: list = dataclasses.field(default_factory=list)
+    unchanged: list = dataclasses.field(default_factory=list)
+    rejected: list = dataclasses.field(default_factory=list)  # (line, name, reason)
+    unmapped_columns: list = dataclasses.field(default_factory=list)
+
+    def summary(self) -> str:
+        return (f"{len(self.imported)} imported, {len(self.updated)} updated, "
+                f"{len(self.unchanged)} unchanged, {len(self.rejected)} rejected")
+
+    def as_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def import_csv(db, source, *, actor=None, today: dt.date | None = None) -> ImportReport:
+    """Import agencies from a CSV file (path, bytes or text stream).
+
+    Rows are checked first; the good ones are then written in a single transaction, so an error
+    part-way (a full disk, a killed process) leaves the table as it was.
+    """
+    today = today or clock.today()
+    if isinstance(source, (bytes, bytearray)):
+        try:
+            text = bytes(source).decode("utf-8-sig")
+        except UnicodeDecodeError as e:
+            raise AgencyError(f"The file is not UTF-8 text (byte {e.start}).") from None
+        stream = io.StringIO(text, newline="")
+    elif hasattr(source, "read"):
+        stream = source
+    else:
+        try:
+            with open(source, "rb") as f:
+                return import_csv(db, f.read(), actor=actor, today=today)
+        except OSError as e:
+            raise AgencyError(f"Cannot read {source}: {e.strerror}") from None
+    reader = csv.reader(stream)
+    report = ImportReport()
+    try:
+        headers = next(reader)
+    except StopIteration:
+        raise AgencyError("The file is empty.") from None
+    except csv.Error as e:
+        raise AgencyError(f"Line 1: {e}") from None
+    mapping = map_headers(headers)
+    if "name" not in mapping.values() or "state" not in mapping.values():
+        raise AgencyError(
+            "The header row needs a name column (Name or Agency) and a State column; found: "
+            + ", ".join(repr(h) for h in headers)
+        )
+    report.unmapped_columns = [h for h in headers if h not in mapping]
+    good: list[tuple[int, dict]] = []
+    seen: dict[tuple[str, str], int] = {}
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as e:
+            report.rejected.append((reader.line_num, "", f"malformed CSV: {e}"))
+            continue
+        line = reader.line_num
+        if not any(c.strip() for c in cells):
+            continue
+        if len(cells) != len(headers):
+            report.rejected.append(
+                (line, cells[0][:80] if cells else "", f"has {len(cells)} fields, expected {len(headers)}"))
+            continue
+        values = {mapping[h]: c for h, c in zip(headers, cells) if h in mapping}
+        try:
+            data = clean(values, today)
+            if not data.get("name"):
+                raise AgencyError("name: empty")
+        except AgencyError as e:
+            report.rejected.append((line, values.get("name", "")[:80], str(e)))
+            continue
+        key = (data["name"], data["state"])
+        if key in seen:
+            report.rejected.append((line, data["name"], f"duplicate of line {seen[key]}"))
+            continue
+        seen[key] = line
+        good.append((line, data))
+    with transaction(db):
+        for line, data in good:
+            _, outcome = upsert(db, data, actor=actor, today=today)
+            getattr(report, outcome).append((line, data["name"]))
+        if report.imported or report.updated:
+            audit.record(db, "agency.import", user_id=actor, object_type="agency",
+                         detail={"imported": len(report.imported), "updated": len(report.updated),
+                                 "rejected": len(report.rejected)})
+    return report
+
+
+def search(db, *, q: str = "", state: str = "", kind: str = "", ring_partner: bool | None = None,
+           page: int = 1, per_page: int = 50) -> tuple[list[dict], int]:
+    where, params = [], []
+    if q:
+        where.append("(a.name LIKE ? ESCAPE '\\' OR a.city LIKE ? ESCAPE '\\')")
+        pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        params += [pattern, pattern]
+    if state:
+        where.append("a.state = ?")
+        params.append(state)
+    if kind:
+        where.append("a.kind = ?")
+        params.append(kind)
+    if ring_partner is True:
+        where.append("a.ring_partner_since IS NOT NULL")
+    elif ring_partner is False:
+        where.append("a.ring_partner_since IS NULL")
+    clause = ("WHERE " + " AND ".join(where)) if where else ""
+    total = db.execute(f"SELECT count(*) FROM agencies a {clause}", params).fetchone()[0]
+    rows = list(db.query(
+        f"""SELECT a.*, (SELECT count(*) FROM requests r WHERE r.agency_id = a.id) AS request_count
+            FROM agencies a {clause} ORDER BY a.state, a.name LIMIT ? OFFSET ?""",
+        params + [per_page, (max(page, 1) - 1) * per_page],
+    ))
+    return rows, total
+
+
+def states_in_use(db) -> list[str]:
+    return [r["state"] for r in db.query("SELECT DISTINCT state FROM agencies ORDER BY state")]

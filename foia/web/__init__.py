@@ -1,0 +1,119 @@
+"""The web layer: thin views over the domain modules.
+
+``init_app`` opens one database connection per request (on ``flask.g``), registers the
+blueprints in ``BLUEPRINTS`` and the error pages. Views never compute a status or a deadline
+themselves; they call the domain functions and render.
+"""
+import importlib
+import secrets
+
+from flask import abort, current_app, g, jsonify, render_template, request, url_for
+from flask_wtf.csrf import CSRFProtect
+from markupsafe import Markup
+from werkzeug.exceptions import HTTPException
+
+from .. import clock, lifecycle
+from .. import db as db_module
+
+csrf = CSRFProtect()
+
+# Blueprint modules, each with one ``bp``.
+BLUEPRINTS = ("dashboard", "agencies", "requests", "api")
+
+# Navigation: (endpoint, label); entries whose blueprint is not registered are left out.
+NAV = (
+    ("dashboard.index", "Dashboard"),
+    ("requests.index", "Requests"),
+    ("agencies.index", "Agencies"),
+)
+
+
+def get_db():
+    if "db" not in g:
+        g.db = db_module.connect(current_app.config["DATABASE"])
+    return g.db
+
+
+def close_db(_exc=None):
+    database = g.pop("db", None)
+    if database is not None:
+        database.conn.close()
+
+
+def actor_id():
+    """The signed-in user's id, or None (CLI, tests without accounts)."""
+    if not hasattr(current_app, "login_manager"):
+        return None
+    from flask_login import current_user
+
+    return current_user.id if current_user.is_authenticated else None
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+def get_or_404(fn, *args):
+    """Call a domain getter; a LookupError (NotFound) becomes a 404."""
+    try:
+        return fn(*args)
+    except LookupError as e:
+        abort(404, description=str(e))
+
+
+def form_token() -> str:
+    """A one-time key for a form, so a double submission creates one row, not two."""
+    return secrets.token_urlsafe(16)
+
+
+def page_number() -> int:
+    try:
+        return max(1, min(int(request.args.get("page", 1)), 100_000))
+    except ValueError:
+        return 1
+
+
+def _nav():
+    return [(endpoint, label) for endpoint, label in NAV if endpoint in current_app.view_functions]
+
+
+def init_app(app) -> None:
+    app.teardown_appcontext(close_db)
+    with app.app_context():
+        database = db_module.connect(app.config["DATABASE"])
+        db_module.migrate(database)
+        if not database.execute("SELECT count(*) FROM laws").fetchone()[0]:
+            from .. import laws
+
+            laws.load_into(database)
+        database.conn.close()
+
+    csrf.init_app(app)  # every POST form carries {{ csrf_token() }}
+    for name in BLUEPRINTS:
+        module = importlib.import_module(f"{__name__}.{name}")
+        app.register_blueprint(module.bp)
+
+    app.jinja_env.globals.update(
+        nav=_nav,
+        EVENT_KINDS=lifecycle.EVENT_KINDS,
+        STATUSES=lifecycle.STATUSES,
+        form_token=form_token,
+        today=clock.today,
+    )
+    app.jinja_env.filters["status_label"] = lambda s: lifecycle.STATUSES.get(s, s)
+    app.jinja_env.filters["event_label"] = lambda k: lifecycle.EVENT_KINDS.get(k, k)
+    app.jinja_env.filters["nl2br"] = lambda text: Markup("<br>").join((text or "").splitlines())
+
+    @app.errorhandler(HTTPException)
+    def http_error(e):
+        if wants_json():
+            return jsonify({"error": e.name, "message": e.description, "status": e.code}), e.code
+        return render_template("error.html", error=e), e.code
+
+    @app.context_processor
+    def paging():
+        def page_url(page):
+            args = request.args.to_dict()
+            args["page"] = page
+            return url_for(request.endpoint, **(request.view_args or {}), **args)
+        return {"page_url": page_url}

@@ -1,0 +1,91 @@
+"""Shared fixtures: a real SQLite file in a temporary instance folder for every test."""
+import sqlite3
+
+import pytest
+from click.testing import CliRunner
+
+from foia import clock, create_app
+from foia import db as db_module
+
+# The day the tests live on, unless a test pins another (the one faked input: the clock).
+TODAY = "2026-09-15T10:00:00"
+ADMIN_EMAIL = "admin@example.org"
+ADMIN_PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(autouse=True)
+def fixed_clock(monkeypatch):
+    monkeypatch.delenv("FOIA_NOW", raising=False)
+    clock.set_now(TODAY)
+    yield
+    clock.set_now(None)
+
+
+@pytest.fixture
+def instance(tmp_path, monkeypatch):
+    path = tmp_path / "instance"
+    path.mkdir()
+    monkeypatch.setenv("FOIA_INSTANCE", str(path))
+    return path
+
+
+@pytest.fixture
+def app(instance):
+    app = create_app({"INSTANCE_PATH": str(instance), "TESTING": True, "WTF_CSRF_ENABLED": False})
+    yield app
+
+
+@pytest.fixture
+def db(app):
+    database = db_module.connect(app.config["DATABASE"])
+    yield database
+    database.conn.close()
+
+
+@pytest.fixture
+def demo(app, db):
+    from foia import demo as demo_module
+
+    demo_module.load(db)
+    return app
+
+
+def _ensure_admin(database):
+    try:
+        from foia import accounts
+    except ImportError:
+        return
+    if not list(database.query("SELECT 1 FROM users WHERE email = ?", [ADMIN_EMAIL])):
+        accounts.create_user(database, ADMIN_EMAIL, ADMIN_PASSWORD, "admin")
+
+
+@pytest.fixture
+def client(app, db):
+    """A test client, signed in as an admin where accounts exist."""
+    test_client = app.test_client()
+    if "auth.login" in app.view_functions:
+        _ensure_admin(db)
+        response = test_client.post("/login", data={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
+        assert response.status_code in (302, 303), response.status_code
+    return test_client
+
+
+@pytest.fixture
+def runner(instance):
+    from foia.cli import main
+
+    cli_runner = CliRunner()
+
+    def invoke(*args, **kwargs):
+        return cli_runner.invoke(main, [str(a) for a in args], catch_exceptions=False, **kwargs)
+
+    invoke.runner = cli_runner
+    return invoke
+
+
+def rows(db_path, sql, params=()):
+    conn = sqlite3.connect(db_path)
+    try:
+        return conn.execute(sql, params).fetchall()
+    finally:
+        conn.close()

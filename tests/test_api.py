@@ -1,0 +1,41 @@
+def test_agencies_list_and_detail(demo, client):
+    data = client.get("/api/agencies?state=CA").get_json()
+    assert data["total"] == 3 and {a["state"] for a in data["agencies"]} == {"CA"}
+    detail = client.get(f"/api/agencies/{data['agencies'][0]['id']}").get_json()
+    assert detail["law"]["citation"].startswith("Cal. Gov. Code")
+
+
+def test_requests_filters(demo, client):
+    data = client.get("/api/requests?status=open&per_page=5").get_json()
+    assert set(data) == {"total", "page", "requests"}
+    assert len(data["requests"]) == 5
+    first = data["requests"][0]
+    assert {"id", "title", "status", "due_on", "agency_name", "agency_state"} <= set(first)
+
+
+def test_request_detail_with_events(demo, client):
+    data = client.get("/api/requests/1").get_json()
+    assert data["id"] == 1 and data["events"][0]["kind"] == "filed"
+    assert isinstance(data["events"][0]["data"], dict)
+
+
+def test_errors_are_json(client):
+    response = client.get("/api/requests/999")
+    assert response.status_code == 404
+    assert response.get_json()["message"] == "No request with id 999."
+    response = client.get("/api/nothing-here")
+    assert response.status_code == 404 and response.is_json
+
+
+def test_create_and_event(demo, client, db):
+    response = client.post("/api/requests", json={"agency_id": 1, "title": "From a script", "filed_on": "2026-09-10"})
+    assert response.status_code == 201
+    request_id = response.get_json()["id"]
+    response = client.post(f"/api/requests/{request_id}/events", json={"kind": "acknowledged", "occurred_on": "2026-09-11"})
+    assert response.status_code == 201 and response.get_json()["request"]["status"] == "acknowledged"
+    response = client.post(f"/api/requests/{request_id}/events", json={"kind": "filed"})
+    assert response.status_code == 400 and "filed twice" in response.get_json()["message"]
+    response = client.post("/api/requests", json={"agency_id": 1, "title": ""})
+    assert response.status_code == 400 and response.get_json()["field"] == "title"
+    response = client.post("/api/requests", data="not json", content_type="text/plain")
+    assert response.status_code == 400 and response.is_json

@@ -1,0 +1,99 @@
+import pytest
+
+from foia import agencies, requests
+
+
+@pytest.fixture
+def agency_id(db):
+    return agencies.upsert(db, {"name": "Springfield Police Department", "state": "PA", "city": "Springfield"})[0]
+
+
+def test_create_draft_and_file(db, agency_id):
+    request_id = requests.create_request(db, agency_id=agency_id, title="Ring MOU")
+    row = requests.get(db, request_id)
+    assert row["status"] == "draft" and row["agency_name"] == "Springfield Police Department"
+    requests.add_event(db, request_id, "filed", "2026-09-01", note="sent")
+    requests.add_event(db, request_id, "acknowledged", "2026-09-03")
+    assert requests.get(db, request_id)["status"] == "acknowledged"
+    assert [e["kind"] for e in requests.events(db, request_id)] == ["filed", "acknowledged", "drafted"]
+
+
+def test_invalid_transition_leaves_timeline_untouched(db, agency_id):
+    request_id = requests.create_request(db, agency_id=agency_id, title="Ring MOU", filed_on="2026-09-01")
+    with pytest.raises(requests.RequestError, match="already filed on 2026-09-01"):
+        requests.add_event(db, request_id, "filed", "2026-09-02")
+    with pytest.raises(requests.RequestError, match="before the request was filed"):
+        requests.add_event(db, request_id, "records_released", "2026-08-01")
+    assert len(requests.events(db, request_id)) == 1
+    assert requests.get(db, request_id)["status"] == "filed"
+
+
+@pytest.mark.parametrize(
+    "kwargs, field",
+    [({"title": ""}, "title"), ({"title": "x" * 301}, "title"), ({"method": "pigeon"}, "method"),
+     ({"agency_id": 999}, "agency_id"), ({"agency_id": "abc"}, "agency_id"),
+     ({"filed_on": "2026-13-01"}, "filed_on"), ({"filed_on": "2027-01-01"}, "filed_on")],
+)
+def test_bad_request_fields(db, agency_id, kwargs, field):
+    values = {"agency_id": agency_id, "title": "Ring MOU"} | kwargs
+    with pytest.raises(requests.RequestError) as e:
+        requests.create_request(db, **values)
+    assert e.value.field == field
+    assert db["requests"].count == 0
+
+
+def test_double_submission_makes_one_row(db, agency_id):
+    first = requests.create_request(db, agency_id=agency_id, title="Ring MOU", submission_key="k1")
+    second = requests.create_request(db, agency_id=agency_id, title="Ring MOU", submission_key="k1")
+    assert first == second and db["requests"].count == 1
+    e1 = requests.add_event(db, first, "filed", "2026-09-01", submission_key="e1")
+    e2 = requests.add_event(db, first, "filed", "2026-09-01", submission_key="e1")
+    assert e1 == e2
+
+
+def test_campaign_requests_are_unique_per_agency(db, agency_id):
+    db["campaigns"].insert({"id": 1, "name": "c", "template": "ring-partnership", "created_at": "x"})
+    a = requests.create_request(db, agency_id=agency_id, title="t", campaign_id=1)
+    b = requests.create_request(db, agency_id=agency_id, title="t", campaign_id=1)
+    assert a == b
+
+
+def test_delete_event(db, agency_id):
+    request_id = requests.create_request(db, agency_id=agency_id, title="t", filed_on="2026-09-01")
+    ack = requests.add_event(db, request_id, "acknowledged", "2026-09-02")
+    denied = requests.add_event(db, request_id, "denied", "2026-09-03")
+    requests.add_event(db, request_id, "appeal_filed", "2026-09-04")
+    with pytest.raises(requests.RequestError, match="invalid timeline"):
+        requests.delete_event(db, denied)
+    requests.delete_event(db, ack)
+    assert requests.get(db, request_id)["status"] == "appealed"
+
+
+def test_every_change_is_audited(db, agency_id):
+    request_id = requests.create_request(db, agency_id=agency_id, title="t", actor=None)
+    requests.add_event(db, request_id, "filed", "2026-09-01")
+    actions = [r["action"] for r in db.query("SELECT action FROM audit_log ORDER BY id")]
+    assert actions[-2:] == ["request.create", "event.add"]
+    event = requests.events(db, request_id)[-1]
+    assert event["recorded_at"] == "2026-09-15T10:00:00"
+
+
+def test_search_filters_and_sorting(demo, db):
+    rows, total = requests.search(db, state="CA")
+    assert total == 5 and all(r["agency_state"] == "CA" for r in rows)
+    rows, total = requests.search(db, status="open")
+    assert total >= 5
+    rows, total = requests.search(db, sort="agency", per_page=3, page=2)
+    assert len(rows) == 3 and total == 15
+    rows, _ = requests.search(db, q="Ring Reward")
+    assert [r["title"] for r in rows] == ["Ring Reward Program agreement and invoices"]
+
+
+def test_demo_covers_statuses_and_is_idempotent(demo, db):
+    from foia import demo as demo_module
+
+    counts = requests.status_counts(db)
+    assert len(counts) >= 10
+    before = (db["agencies"].count, db["requests"].count, db["events"].count)
+    demo_module.load(db)
+    assert (db["agencies"].count, db["requests"].count, db["events"].count) == before
