@@ -196,3 +196,19 @@ def m001_core(db: sqlite_utils.Database) -> None:
         );
         """
     )
+
+
+@migrations()
+def m002_request_indexes_and_search(db: sqlite_utils.Database) -> None:
+    """Indexes for the list orderings, and full-text search over request titles and descriptions."""
+    run_script(
+        db,
+        """
+        CREATE INDEX requests_updated ON requests(updated_at, id);
+        CREATE INDEX requests_created ON requests(created_at, id);
+        CREATE INDEX requests_status_updated ON requests(status, updated_at, id);
+        CREATE INDEX requests_agency_updated ON requests(agency_id, updated_at, id);
+        CREATE INDEX agencies_name ON agencies(name, id)
+        """,
+    )
+    db["requests"].enable_fts(["title", "description", "tracking_number"], create_triggers=True, tokenize="porter")

@@ -229,20 +229,30 @@ def search(db, *, status="", state="", agency_id=None, campaign_id=None, q="", s
         where.append("r.campaign_id = ?")
         params.append(campaign_id)
     if q:
-        where.append("(r.title LIKE ? ESCAPE '\\' OR r.tracking_number LIKE ? ESCAPE '\\')")
-        pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        params += [pattern, pattern]
+        terms = fts_query(q)
+        if terms:
+            where.append("r.id IN (SELECT rowid FROM requests_fts WHERE requests_fts MATCH ?)")
+            params.append(terms)
     clause = ("WHERE " + " AND ".join(where)) if where else ""
-    join = "JOIN agencies a ON a.id = r.agency_id"
-    count_join = join if state else ""
-    total = db.execute(f"SELECT count(*) FROM requests r {count_join} {clause}", params).fetchone()[0]
     order = SORTS.get(sort, SORTS["updated"])
+    # Join agencies only where a filter or the ordering needs it.
+    join = "JOIN agencies a ON a.id = r.agency_id" if (state or sort == "agency") else ""
+    total = db.execute(f"SELECT count(*) FROM requests r {join if state else ''} {clause}", params).fetchone()[0]
+    # Page through ids alone first (index-only), then fetch the page's rows: deep pages stay fast.
     rows = list(db.query(
         f"""SELECT r.id, r.title, r.status, r.due_on, r.method, r.tracking_number, r.created_at,
                    r.updated_at, r.agency_id, r.campaign_id, a.name AS agency_name, a.state AS agency_state
-            FROM requests r {join} {clause} ORDER BY {order} LIMIT ? OFFSET ?""",
+            FROM (SELECT r.id FROM requests r {join} {clause} ORDER BY {order} LIMIT ? OFFSET ?) AS page
+            JOIN requests r ON r.id = page.id JOIN agencies a ON a.id = r.agency_id
+            ORDER BY {order}""",
         params + [per_page, (max(int(page), 1) - 1) * per_page]))
     return rows, total
+
+
+def fts_query(text: str) -> str:
+    """User words as an FTS5 query: each word quoted (no operator injection), all required."""
+    words = [w for w in "".join(c if c.isalnum() else " " for c in text).split() if w][:20]
+    return " ".join(f'"{w}"' for w in words)
 
 
 def status_counts(db) -> dict[str, int]:
