@@ -1,0 +1,99 @@
+"""Web flows in a real browser: Debian's Chromium driven by Playwright, against a real server."""
+import os
+import shutil
+import threading
+
+import pytest
+from werkzeug.serving import make_server
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed (make test installs it as root)"),
+]
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture
+def server(demo):
+    srv = make_server("127.0.0.1", 0, demo, threaded=True)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{srv.server_port}"
+    srv.shutdown()
+    thread.join()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, server, db):
+    context = browser.new_context()
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    page.base = server
+    login(page, db)
+    yield page
+    context.close()
+
+
+def login(page, db):
+    """Sign in through the form where accounts exist."""
+    page.goto(page.base + "/")
+    if "/login" not in page.url:
+        return
+    from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, _ensure_admin
+
+    _ensure_admin(db)
+    page.fill("input[name=email]", ADMIN_EMAIL)
+    page.fill("input[name=password]", ADMIN_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(page.base + "/")
+
+
+def test_file_a_request_and_record_its_timeline(page):
+    page.goto(page.base + "/requests/new")
+    page.click("button[type=submit]")  # nothing filled in
+    assert page.locator(".field-error").count() >= 1
+    page.select_option("select[name=agency_id]", label="IL · Aurora Police Department")
+    page.fill("input[name=title]", "Ring MOU <b>and</b> video requests")
+    page.fill("input[name=filed_on]", "2026-09-08")
+    page.click("button[type=submit]")
+    page.wait_for_url("**/requests/*")
+    assert page.locator("h1").inner_text() == "Ring MOU <b>and</b> video requests"
+    assert "Filed" in page.locator(".lede .status").inner_text()
+
+    page.select_option("select[name=kind]", "acknowledged")
+    page.fill("input[name=occurred_on]", "2026-09-09")
+    page.fill("textarea[name=note]", "Reference 2026-118")
+    page.click("form.event-form button[type=submit]")
+    page.wait_for_url("**#timeline")
+    assert "Acknowledged" in page.locator(".lede .status").inner_text()
+    assert "Reference 2026-118" in page.locator(".timeline").inner_text()
+
+    page.select_option("select[name=kind]", "filed")
+    page.click("form.event-form button[type=submit]")
+    assert "cannot be filed twice" in page.locator(".error").inner_text()
+
+
+def test_filter_requests_and_agencies(page):
+    page.goto(page.base + "/requests/")
+    page.select_option("select[name=state]", "FL")
+    page.click("form.filters button[type=submit]")
+    rows = page.locator("table.requests tbody tr")
+    assert rows.count() == 4
+    assert all("(FL)" in rows.nth(i).inner_text() for i in range(rows.count()))
+    page.goto(page.base + "/agencies/")
+    page.fill("input[name=q]", "naperville")
+    page.click("form.filters button[type=submit]")
+    page.click("text=Naperville Police Department")
+    assert "Illinois Freedom of Information Act" in page.content() or "5 ILCS" in page.content()
