@@ -73,6 +73,12 @@ def page_number() -> int:
         return 1
 
 
+def sections(kind: str, *args) -> list[Markup]:
+    """Each feature's section of the request page or dashboard, rendered."""
+    return [Markup(render_template(template, **fn(get_db(), *args)))
+            for template, fn in current_app.extensions["foia.sections"][kind]]
+
+
 def _nav():
     return [(endpoint, label) for endpoint, label in NAV if endpoint in current_app.view_functions]
 
@@ -89,9 +95,16 @@ def init_app(app) -> None:
         database.conn.close()
 
     csrf.init_app(app)  # every POST form carries {{ csrf_token() }}
+    # A blueprint module may add a section to the request page and to the dashboard by defining
+    # REQUEST_SECTION / DASHBOARD_SECTION = (template, function(db, ...) -> template context).
+    sections = app.extensions.setdefault("foia.sections", {"request": [], "dashboard": []})
     for name in BLUEPRINTS:
         module = importlib.import_module(f"{__name__}.{name}")
         app.register_blueprint(module.bp)
+        if hasattr(module, "REQUEST_SECTION"):
+            sections["request"].append(module.REQUEST_SECTION)
+        if hasattr(module, "DASHBOARD_SECTION"):
+            sections["dashboard"].append(module.DASHBOARD_SECTION)
 
     app.jinja_env.globals.update(
         nav=_nav,

@@ -1,7 +1,7 @@
 from flask import Blueprint, render_template
 
 from .. import lifecycle, requests
-from . import get_db
+from . import get_db, sections
 
 bp = Blueprint("dashboard", __name__)
 
@@ -16,4 +16,5 @@ def index():
         total=sum(counts.values()),
         open_total=sum(n for s, n in counts.items() if s in lifecycle.OPEN_STATUSES),
         recent=requests.recent_events(db),
+        sections=sections("dashboard"),
     )

@@ -1,7 +1,7 @@
 from flask import Blueprint, redirect, render_template, request, url_for
 
 from .. import agencies, clock, laws, lifecycle, requests
-from . import actor_id, get_db, get_or_404, page_number
+from . import actor_id, get_db, get_or_404, page_number, sections
 
 bp = Blueprint("requests", __name__, url_prefix="/requests")
 FORM_FIELDS = ("agency_id", "title", "description", "method", "tracking_number", "filed_on")
@@ -69,7 +69,7 @@ def _show(request_id, *, event_values=None, event_error=None, status=200):
     return render_template(
         "requests/show.html", request_row=row, events=timeline, law=laws.get(db, row["agency_state"]),
         next_kinds=lifecycle.allowed_next(timeline, today), event_values=event_values or {"occurred_on": today},
-        event_error=event_error, outcomes=lifecycle.APPEAL_OUTCOMES,
+        event_error=event_error, outcomes=lifecycle.APPEAL_OUTCOMES, sections=sections("request", row),
     ), status
 
 
