@@ -29,4 +29,8 @@ def create_app(config: dict | None = None) -> Flask:
     from .web import init_app as init_web
 
     init_web(app)
+    if app.config.get("SCHEDULER"):
+        from . import scheduler
+
+        scheduler.start_background(dict(app.config))
     return app

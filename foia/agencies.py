@@ -185,10 +185,15 @@ def update(db, agency_id: int, values: dict, *, actor=None) -> None:
     other = find(db, data.get("name", existing["name"]), data.get("state", existing["state"]))
     if other and other["id"] != agency_id:
         raise AgencyError("name: another agency in that state already has this name")
+    from . import deadlines
+
     with transaction(db):
         db["agencies"].update(agency_id, dict(data, updated_at=clock.stamp()))
         audit.record(db, "agency.update", user_id=actor, object_type="agency", object_id=agency_id,
                      detail={"fields": sorted(data)})
+        if "closed_days" in data or "state" in data:
+            for row in db.query("SELECT id FROM requests WHERE agency_id = ?", [agency_id]):
+                deadlines.refresh(db, row["id"])
 
 
 def _iso_day(value: str) -> str:

@@ -22,7 +22,21 @@ DEFAULTS = {
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "WTF_CSRF_TIME_LIMIT": None,
+    "REMINDER_HOUR": 9,  # local hour at which date reminders fall due
+    "REMINDER_DIGEST": False,  # one e-mail a day per recipient instead of one per reminder
+    "REMINDER_EMAIL": "",  # group address for reminders of requests with no owner
+    "REMINDER_DUE_SOON_DAYS": 2,
+    "REMINDER_FOLLOW_UP_EVERY_DAYS": 7,
+    "REMINDER_FOLLOW_UP_HORIZON": 1,
+    "APPEAL_DEFAULT_DAYS": 30,
+    "REMINDER_APPEAL_WARNING_DAYS": 7,
+    "BASE_URL": "http://127.0.0.1:5000",  # for links in e-mail and the calendar feed
+    "LETTER_TEMPLATES": "",  # folder of letter templates; default: the top-level letters/
 }
+
+def _flag(value: str) -> bool:
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
 
 # Environment variables that override a default, with the type to read them as.
 ENV_KEYS = {
@@ -36,6 +50,18 @@ ENV_KEYS = {
     "SMTP_PASSWORD": str,
     "SMTP_SECURITY": str,
     "MAIL_FROM": str,
+    "LOGIN_MAX_AGE_HOURS": float,
+    "REMINDER_HOUR": int,
+    "REMINDER_DIGEST": _flag,
+    "REMINDER_EMAIL": str,
+    "REMINDER_DUE_SOON_DAYS": int,
+    "REMINDER_FOLLOW_UP_EVERY_DAYS": int,
+    "REMINDER_FOLLOW_UP_HORIZON": int,
+    "APPEAL_DEFAULT_DAYS": int,
+    "REMINDER_APPEAL_WARNING_DAYS": int,
+    "BASE_URL": str,
+    "LETTER_TEMPLATES": str,
+    "SESSION_COOKIE_SECURE": _flag,
 }
 
 

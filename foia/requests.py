@@ -204,9 +204,12 @@ def _exists(db, request_id) -> bool:
 
 
 def refresh(db, request_id) -> None:
-    """Recompute what the timeline implies: the cached status (and the deadlines)."""
+    """Recompute what the timeline implies: the cached status, the deadlines and pending reminders."""
+    from . import deadlines
+
     status = lifecycle.derive_status(events(db, request_id))
     db.execute("UPDATE requests SET status = ?, updated_at = ? WHERE id = ?", [status, clock.stamp(), request_id])
+    deadlines.refresh(db, request_id, clock.today())
 
 
 def search(db, *, status="", state="", agency_id=None, campaign_id=None, q="", sort="updated",

@@ -56,18 +56,18 @@ def login(page, db):
     _ensure_admin(db)
     page.fill("input[name=email]", ADMIN_EMAIL)
     page.fill("input[name=password]", ADMIN_PASSWORD)
-    page.click("button[type=submit]")
+    page.click("main form button[type=submit]")
     page.wait_for_url(page.base + "/")
 
 
 def test_file_a_request_and_record_its_timeline(page):
     page.goto(page.base + "/requests/new")
-    page.click("button[type=submit]")  # nothing filled in
+    page.click("main form button[type=submit]")  # nothing filled in
     assert page.locator(".field-error").count() >= 1
     page.select_option("select[name=agency_id]", label="IL · Aurora Police Department")
     page.fill("input[name=title]", "Ring MOU <b>and</b> video requests")
     page.fill("input[name=filed_on]", "2026-09-08")
-    page.click("button[type=submit]")
+    page.click("main form button[type=submit]")
     page.wait_for_url("**/requests/*")
     assert page.locator("h1").inner_text() == "Ring MOU <b>and</b> video requests"
     assert "Filed" in page.locator(".lede .status").inner_text()

@@ -3,7 +3,7 @@ import json
 
 import click
 
-from .. import agencies, demo, laws, lifecycle, requests
+from .. import accounts, agencies, deadlines, demo, laws, lifecycle, requests
 from . import echo_json, fail, load_config, main, open_db, with_db
 
 
@@ -13,10 +13,14 @@ def init(with_demo):
     """Create or upgrade the database and load the law table (safe to run again)."""
     database = open_db()
     count = laws.load_into(database)
+    deadlines.refresh_all(database)  # the law table may have changed
     click.echo(f"Database ready: {load_config()['DATABASE']} ({count} jurisdictions)")
     if with_demo:
         result = demo.load(database)
         click.echo(f"Demo agencies: {result['agencies']}; demo requests added: {result['requests_added']}")
+        created = accounts.ensure_demo_admin(database)
+        if created:
+            click.echo(f"Demo admin: {created[0]}  password: {created[1]}  (shown once; change it at /account)")
 
 
 @main.command()

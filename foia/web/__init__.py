@@ -18,13 +18,15 @@ from .. import db as db_module
 csrf = CSRFProtect()
 
 # Blueprint modules, each with one ``bp``.
-BLUEPRINTS = ("dashboard", "agencies", "requests", "api")
+BLUEPRINTS = ("dashboard", "agencies", "requests", "api", "auth", "deadlines", "letters", "campaigns")
 
 # Navigation: (endpoint, label); entries whose blueprint is not registered are left out.
 NAV = (
     ("dashboard.index", "Dashboard"),
     ("requests.index", "Requests"),
     ("agencies.index", "Agencies"),
+    ("campaigns.index", "Campaigns"),
+    ("deadlines.calendar_page", "Calendar"),
 )
 
 
@@ -106,6 +108,12 @@ def init_app(app) -> None:
         if hasattr(module, "DASHBOARD_SECTION"):
             sections["dashboard"].append(module.DASHBOARD_SECTION)
 
+    from . import auth
+
+    auth.init_app(app)  # sign-in, roles, CSRF and security headers for every route
+    from . import deadlines
+
+    app.context_processor(deadlines.context)
     app.jinja_env.globals.update(
         nav=_nav,
         EVENT_KINDS=lifecycle.EVENT_KINDS,

@@ -13,6 +13,7 @@ def list_args() -> dict:
         "status": status if status == "open" or status in lifecycle.STATUSES else "",
         "state": request.args.get("state", "").upper()[:2],
         "agency_id": request.args.get("agency", type=int),
+        "campaign_id": request.args.get("campaign_id", type=int),
         "q": request.args.get("q", "")[:200],
         "sort": request.args.get("sort", "updated") if request.args.get("sort") in requests.SORTS else "updated",
     }

@@ -1,0 +1,227 @@
+"""Deadlines and reminders on the web: the notifications inbox, the calendar feed, the reminder
+settings, and the reminders section of a request page. Thin views over deadlines/reminders/ics."""
+import datetime as dt
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+
+from .. import clock, deadlines, ics, mail, reminders
+from . import actor_id, get_db
+from .auth import admin_only, public, self_service
+
+bp = Blueprint("deadlines", __name__)
+
+
+def unread_count() -> int:
+    """Unread notifications of the signed-in user (for the header badge; 0 when signed out)."""
+    user_id = actor_id()
+    return reminders.unread_count(get_db(), user_id) if user_id else 0
+
+
+def context() -> dict:
+    """Template globals this blueprint offers to every page."""
+    return {"unread_count": unread_count}
+
+
+def request_context(db, request_id, today=None) -> dict:
+    """What ``deadlines/_request_dates.html`` needs for one request."""
+    today = today or clock.today()
+    return {
+        "dates": deadlines.for_request(db, request_id, today),
+        "reminder_rows": reminders.for_request(db, request_id),
+        "disabled_kinds": reminders.disabled_kinds(db, request_id),
+        "reminder_kinds": reminders.KINDS,
+        "planned_kinds": reminders.PLANNED_KINDS,
+        "dates_request_id": request_id,
+    }
+
+
+def dashboard_context(db, today=None) -> dict:
+    """What ``deadlines/_dashboard.html`` needs."""
+    return {"deadline_board": deadlines.dashboard(db, today or clock.today())}
+
+
+REQUEST_SECTION = ("deadlines/_request_dates.html", lambda db, row: request_context(db, row["id"]))
+DASHBOARD_SECTION = ("deadlines/_dashboard.html", lambda db: dashboard_context(db))
+
+
+def _is_admin() -> bool:
+    if not hasattr(current_app, "login_manager"):
+        return True
+    from flask_login import current_user
+
+    return bool(getattr(current_user, "is_admin", False))
+
+
+def _back(default: str):
+    target = request.form.get("next") or ""
+    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return redirect(target, code=303)
+    return redirect(default, code=303)
+
+
+# --- notifications inbox ------------------------------------------------------------------------
+
+@bp.get("/notifications")
+def inbox():
+    user_id = actor_id()
+    unread_only = request.args.get("unread") == "1"
+    rows = reminders.inbox(get_db(), user_id, unread_only=unread_only) if user_id else []
+    return render_template("deadlines/notifications.html", rows=rows, unread_only=unread_only,
+                           signed_in=bool(user_id))
+
+
+@bp.post("/notifications/<int:notification_id>/read")
+@self_service
+def mark_read(notification_id):
+    user_id = actor_id()
+    if not user_id:
+        abort(403, description="Sign in to manage notifications.")
+    reminders.mark_read(get_db(), user_id, notification_id)
+    return _back(url_for(".inbox"))
+
+
+@bp.post("/notifications/read-all")
+@self_service
+def mark_all_read():
+    user_id = actor_id()
+    if not user_id:
+        abort(403, description="Sign in to manage notifications.")
+    count = reminders.mark_read(get_db(), user_id)
+    flash(f"{count} notification(s) marked read.")
+    return _back(url_for(".inbox"))
+
+
+# --- calendar feed and settings -----------------------------------------------------------------
+
+@bp.get("/calendar/<token>.ics")
+@public
+def feed(token):
+    db = get_db()
+    if not ics.check_token(db, token):
+        abort(404)
+    base = request.url_root.rstrip("/")
+    response = Response(ics.calendar(db, base), mimetype="text/calendar")
+    response.headers["Content-Disposition"] = 'inline; filename="foia-deadlines.ics"'
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.get("/calendar")
+def calendar_page():
+    db = get_db()
+    admin = _is_admin()
+    token = ics.token(db) if admin else None
+    return render_template(
+        "deadlines/calendar.html",
+        feed_url=url_for(".feed", token=token, _external=True) if token else None,
+        admin=admin, settings=deadlines.load_settings(db, current_app.config),
+        mail_status=mail.status(current_app.config), mail_on=mail.is_configured(current_app.config),
+        events=len(ics.entries(db)), errors={})
+
+
+@bp.post("/calendar/rotate")
+@admin_only
+def rotate_token():
+    ics.token(get_db(), rotate=True)
+    flash("A new calendar address was made; the old one no longer works.")
+    return redirect(url_for(".calendar_page"), code=303)
+
+
+@bp.post("/calendar/settings")
+@admin_only
+def save_settings():
+    db = get_db()
+    form = request.form
+    values = {name: form.get(name, "").strip() for name in deadlines.SETTING_KEYS if name != "digest"}
+    values["digest"] = form.get("digest") == "1"
+    try:
+        deadlines.save_settings(db, values)
+    except ValueError as e:
+        return render_template(
+            "deadlines/calendar.html", feed_url=url_for(".feed", token=ics.token(db), _external=True),
+            admin=True, settings=deadlines.load_settings(db, current_app.config),
+            mail_status=mail.status(current_app.config), mail_on=mail.is_configured(current_app.config),
+            events=len(ics.entries(db)), errors={"settings": str(e)}, form=form), 400
+    count = deadlines.refresh_all(db, clock.today(), deadlines.load_settings(db, current_app.config))
+    flash(f"Reminder settings saved; deadlines and reminders recomputed for {count} request(s).")
+    return redirect(url_for(".calendar_page"), code=303)
+
+
+# --- reminders --------------------------------------------------------------------------------
+
+@bp.get("/reminders")
+def reminder_list():
+    show = request.args.get("show", "pending")
+    rows = reminders.listing(get_db(), pending_only=show == "pending", failed_only=show == "failed", limit=500)
+    return render_template("deadlines/reminders.html", rows=rows, show=show, kinds=reminders.KINDS,
+                           mail_status=mail.status(current_app.config))
+
+
+@bp.get("/requests/<int:request_id>/dates")
+def request_dates(request_id):
+    db = get_db()
+    try:
+        context_values = request_context(db, request_id)
+    except deadlines.UnknownRequest as e:
+        abort(404, description=str(e))
+    return render_template("deadlines/request.html", **context_values)
+
+
+def _request_page(request_id):
+    if "requests.show" in current_app.view_functions:
+        return url_for("requests.show", request_id=request_id) + "#reminders"
+    return url_for(".request_dates", request_id=request_id)
+
+
+@bp.post("/requests/<int:request_id>/reminders/kinds")
+def set_kinds(request_id):
+    db = get_db()
+    off = [k for k in reminders.PLANNED_KINDS if request.form.get(f"on_{k}") != "1"]
+    try:
+        reminders.set_disabled_kinds(db, request_id, off)
+    except (reminders.ReminderError, deadlines.UnknownRequest) as e:
+        abort(400 if isinstance(e, reminders.ReminderError) else 404, description=str(e))
+    flash("Reminder choices saved." + (f" Off: {', '.join(reminders.KINDS[k] for k in off)}." if off else ""))
+    return _back(_request_page(request_id))
+
+
+@bp.post("/requests/<int:request_id>/reminders/custom")
+def add_custom(request_id):
+    db = get_db()
+    try:
+        reminders.add_custom(db, request_id, request.form.get("on", ""), request.form.get("note", ""),
+                             actor=actor_id())
+    except reminders.ReminderError as e:
+        flash(f"Reminder not added: {e}")
+    else:
+        flash(f"You will be reminded on {request.form.get('on')}.")
+    return _back(_request_page(request_id))
+
+
+@bp.post("/requests/<int:request_id>/reminders/<int:reminder_id>/retry")
+def retry(request_id, reminder_id):
+    try:
+        reminders.retry_now(get_db(), reminder_id)
+    except reminders.ReminderError as e:
+        flash(str(e))
+    else:
+        flash("The reminder will be sent again within a minute.")
+    return _back(_request_page(request_id))
+
+
+@bp.post("/requests/<int:request_id>/reminders/<int:reminder_id>/delete")
+def delete(request_id, reminder_id):
+    try:
+        reminders.delete_pending(get_db(), reminder_id, request_id)
+    except reminders.ReminderError as e:
+        flash(str(e))
+    else:
+        flash("Reminder removed.")
+    return _back(_request_page(request_id))
+
+
+@bp.app_template_filter("weekday")
+def weekday(day) -> str:
+    if isinstance(day, str):
+        day = dt.date.fromisoformat(day[:10])
+    return day.strftime("%a")

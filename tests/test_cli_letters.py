@@ -1,0 +1,94 @@
+"""The letter and campaign commands."""
+import io
+import zipfile
+
+import docx
+import pypdf
+
+import foia.cli.letters  # noqa: F401  (registers the commands on foia.cli.main)
+from foia import agencies, letters, requests
+from foia import db as db_module
+from foia.cli import main
+
+
+def setup_db(instance, runner):
+    runner("init")
+    database = db_module.connect(str(instance / "foia.db"))
+    letters.migrations.apply(database)
+    for i, state in enumerate(("PA", "GA", "GA")):
+        agencies.upsert(database, {"name": f"Lakeside Police {i}", "state": state, "kind": "police",
+                                   "mailing_address": "9 Lake Rd", "ring_partner_since": "2019-05-01" if i else ""})
+    return database
+
+
+def test_letter_pdf_and_docx(instance, runner, tmp_path):
+    database = setup_db(instance, runner)
+    request_id = requests.create_request(database, agency_id=1, title="Ring records")
+    result = runner.runner.invoke(main, ["letter", str(request_id), "--format", "pdf", "--out", str(tmp_path / "x.pdf")])
+    assert result.exit_code == 1 and "requester name is not set" in result.output
+    result = runner("settings", "requester", "--name", "Jane Doe", "--address", "1 Press Row\\nPhiladelphia",
+                    "--email", "jane@example.org")
+    assert result.exit_code == 0 and '"name": "Jane Doe"' in result.output
+    assert runner("letter", request_id, "--format", "pdf", "--out", tmp_path / "x.pdf").exit_code == 0
+    result = runner("letter", request_id, "--format", "docx", "--out", tmp_path / "x.docx")
+    assert result.exit_code == 0
+    pdf = " ".join(" ".join(p.extract_text().split()) for p in pypdf.PdfReader(tmp_path / "x.pdf").pages)
+    paragraphs = [p.text for p in docx.Document(tmp_path / "x.docx").paragraphs if p.text.strip()]
+    for words in ("Lakeside Police 0", "65 P.S. § 67.101 et seq.; §§ 67.901, 67.902", "within 5 business days", "Jane Doe"):
+        assert words in pdf
+        assert any(words in p for p in paragraphs)
+    squeezed = "".join(pdf.split())
+    assert all("".join(p.split()) in squeezed for p in paragraphs)
+    assert database.execute("SELECT count(*) FROM letters").fetchone()[0] == 2
+
+
+def test_letter_errors(instance, runner, tmp_path):
+    database = setup_db(instance, runner)
+    runner("settings", "requester", "--name", "J", "--address", "A", "--email", "j@example.org")
+    request_id = requests.create_request(database, agency_id=1, title="Ring records")
+    result = runner.runner.invoke(main, ["letter", "999", "--out", str(tmp_path / "x.pdf")])
+    assert result.exit_code == 2 and "unknown request 999" in result.output
+    result = runner.runner.invoke(main, ["letter", str(request_id), "--template", "nope", "--out", str(tmp_path / "x.pdf")])
+    assert result.exit_code == 1 and "unknown letter template 'nope'" in result.output
+    result = runner.runner.invoke(main, ["letter", str(request_id), "--option", "rolling=maybe", "--out", str(tmp_path / "x.pdf")])
+    assert result.exit_code == 1 and "option rolling" in result.output
+    result = runner.runner.invoke(main, ["settings", "requester", "--email", "not-an-email"])
+    assert result.exit_code == 1 and "is not an email address" in result.output
+    assert not (tmp_path / "x.pdf").exists()
+
+
+def test_campaign_create_run_and_letters(instance, runner, tmp_path):
+    database = setup_db(instance, runner)
+    runner("settings", "requester", "--name", "J", "--address", "A", "--email", "j@example.org")
+    result = runner("campaign", "create", "--name", "Georgia partners", "--state", "GA", "--ring-partners",
+                    "--kind", "police", "--option", "rolling=no", "--option", "categories=agreement,metrics")
+    assert result.exit_code == 0, result.output
+    campaign_id = int(result.output.splitlines()[0])
+    assert "2 of 2 agencies done, 0 error(s)" in result.output
+    assert runner("campaign", "run", campaign_id).exit_code == 0
+    assert database.execute("SELECT count(*) FROM letters").fetchone()[0] == 4
+    out = tmp_path / "pdfs"
+    result = runner("campaign", "letters", campaign_id, "--format", "pdf", "--out", out)
+    assert "2 letters" in result.output and len(list(out.glob("*.pdf"))) == 2
+    runner("campaign", "letters", campaign_id, "--format", "docx", "--out", tmp_path / "all.zip")
+    assert len(zipfile.ZipFile(tmp_path / "all.zip").namelist()) == 2
+    shown = runner("campaign", "show", campaign_id).output
+    assert '"done": 2' in shown and '"status": "done"' in shown
+    text = pypdf.PdfReader(io.BytesIO(next(out.glob("*.pdf")).read_bytes())).pages[0].extract_text()
+    assert "O.C.G.A." in text and "rolling basis" not in text
+
+
+def test_campaign_errors(instance, runner):
+    setup_db(instance, runner)
+    result = runner.runner.invoke(main, ["campaign", "create", "--name", "x", "--state", "WY"])
+    assert result.exit_code == 1 and "no agencies match" in result.output
+    result = runner.runner.invoke(main, ["campaign", "run", "42"])
+    assert result.exit_code == 2 and "No campaign with id 42" in result.output
+
+
+def test_help_texts():
+    for name in ("letter", "letter-options", "campaign", "settings"):
+        command = main.commands[name]
+        assert command.help
+        for sub in getattr(command, "commands", {}).values():
+            assert sub.help, sub.name

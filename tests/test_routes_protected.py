@@ -1,0 +1,200 @@
+"""Every route of the app, walked from its URL map: what answers without signing in, and a role matrix.
+
+A new route is covered the moment it is registered. Public routes are listed here on purpose
+(:data:`EXPECTED_PUBLIC`): marking a view ``@public`` without adding it below fails this file.
+"""
+import importlib
+import pkgutil
+import uuid
+
+import pytest
+from sqlite_utils.migrations import Migrations
+
+import foia
+import foia.web
+from foia import accounts
+from foia import db as db_module
+from foia.web import auth
+
+PASSWORD = "correct horse battery staple"
+EXPECTED_PUBLIC = {
+    "auth.login",
+    "static",
+    "documents.archive",  # published documents only
+    "documents.archive_download",
+    "deadlines.feed",  # secret-token calendar feed
+}
+# State-changing routes a viewer may use: they touch only the viewer's own things.
+EXPECTED_SELF_SERVICE = {
+    "auth.logout", "auth.change_password", "auth.token_create", "auth.token_revoke",
+    "deadlines.mark_read", "deadlines.mark_all_read",
+}
+SAFE = {"GET", "HEAD", "OPTIONS"}
+DUMMY_ID = 987654
+
+
+def feature_schemas():
+    """Every feature module with tables, so routes of not-yet-listed features have theirs too."""
+    names = list(db_module.FEATURE_SCHEMAS)
+    for info in pkgutil.iter_modules(foia.__path__):
+        name = f"foia.{info.name}"
+        if name not in names and not info.ispkg and info.name not in ("wsgi",):
+            module = importlib.import_module(name)
+            if isinstance(getattr(module, "migrations", None), Migrations) and name != "foia.db":
+                names.append(name)
+    return tuple(names)
+
+
+def every_blueprint(app):
+    """Register web modules not (yet) listed in ``foia.web.BLUEPRINTS``, so their routes are walked too."""
+    for info in pkgutil.iter_modules(foia.web.__path__):
+        module = importlib.import_module(f"foia.web.{info.name}")
+        bp = getattr(module, "bp", None)
+        if bp is not None and bp.name not in app.blueprints:
+            app.register_blueprint(bp)
+
+
+@pytest.fixture
+def app(instance, monkeypatch):
+    monkeypatch.setattr(db_module, "FEATURE_SCHEMAS", feature_schemas())
+    from foia import create_app
+
+    application = create_app({"INSTANCE_PATH": str(instance), "TESTING": True, "WTF_CSRF_ENABLED": False})
+    if "auth" not in application.blueprints:
+        auth.init_app(application)
+    every_blueprint(application)
+    database = db_module.connect(application.config["DATABASE"])
+    db_module.migrate(database)
+    for role in ("admin", "member", "viewer"):
+        accounts.create_user(database, f"{role}@example.org", PASSWORD, role)
+    database.conn.close()
+    return application
+
+
+def dummy(converter) -> object:
+    name = type(converter).__name__
+    if name == "IntegerConverter":
+        return DUMMY_ID
+    if name == "FloatConverter":
+        return 1.5
+    if name == "UUIDConverter":
+        return uuid.UUID(int=1)
+    if name == "AnyConverter":
+        return sorted(converter.items)[0] if hasattr(converter, "items") else "x"
+    return "dummy"
+
+
+def routes(app):
+    """``(endpoint, method, url)`` for every rule and every method it accepts, sign-out last."""
+    adapter = app.url_map.bind("localhost")
+    found = []
+    for rule in app.url_map.iter_rules():
+        values = {arg: dummy(conv) for arg, conv in rule._converters.items()}
+        url = adapter.build(rule.endpoint, values, force_external=False)
+        for method in sorted(rule.methods):
+            found.append((rule.endpoint, method, url, rule.rule))
+    return sorted(found, key=lambda r: (r[0] == "auth.logout", r))
+
+
+def unprotected(app) -> list[str]:
+    """Every problem with the sign-in wall: routes answering without sign-in, unexpected public routes."""
+    problems = [f"{e} is public but not expected to be" for e in sorted(auth.public_endpoints(app) - EXPECTED_PUBLIC)]
+    client = app.test_client()
+    for endpoint, method, url, rule in routes(app):
+        if endpoint in EXPECTED_PUBLIC and endpoint in auth.public_endpoints(app):
+            continue
+        response = client.open(url, method=method)
+        if rule.startswith("/api/"):
+            if response.status_code != 401:
+                problems.append(f"{method} {url} ({endpoint}) answered {response.status_code} without sign-in")
+        elif response.status_code != 302 or not response.headers["Location"].startswith("/login?next="):
+            problems.append(f"{method} {url} ({endpoint}) answered {response.status_code} without sign-in")
+        response.close()
+    return problems
+
+
+def test_every_route_needs_sign_in_except_the_public_ones(app):
+    assert len(routes(app)) > 40
+    assert unprotected(app) == []
+
+
+def test_the_walk_catches_a_route_that_slips_through(app):
+    @auth.public
+    def leak():
+        return "our strategy"
+
+    app.add_url_rule("/strategy", "leak", leak)
+    problems = unprotected(app)
+    assert problems[0] == "leak is public but not expected to be"
+    assert "GET /strategy (leak) answered 200 without sign-in" in problems
+
+
+def test_public_routes_answer_without_sign_in(app):
+    client = app.test_client()
+    assert client.get("/login").status_code == 200
+    with client.get("/static/style.css") as response:
+        assert response.status_code == 200
+    if "documents.archive" in app.view_functions:
+        assert client.get("/archive").status_code == 200
+        assert client.get(f"/archive/{DUMMY_ID}/download").status_code == 404
+    if "deadlines.feed" in app.view_functions:
+        assert client.get("/calendar/not-the-secret.ics").status_code == 404
+
+
+def signed_in(app, role):
+    client = app.test_client()
+    response = client.post("/login", data={"email": f"{role}@example.org", "password": PASSWORD})
+    assert response.status_code == 303
+    return client
+
+
+def self_service(app) -> set[str]:
+    return {e for e, view in app.view_functions.items()
+            if e in auth.SELF_SERVICE_ENDPOINTS or getattr(view, "foia_self_service", False)}
+
+
+def test_self_service_routes_are_the_expected_ones(app):
+    assert self_service(app) <= EXPECTED_SELF_SERVICE
+
+
+@pytest.mark.parametrize("role", ["viewer", "member", "admin"])
+def test_role_matrix(app, role):
+    """viewer: 403 on every state-changing and admin route; member: 403 on admin routes; admin: never."""
+    client = signed_in(app, role)
+    public = auth.public_endpoints(app)
+    wrong = []
+    for endpoint, method, url, rule in routes(app):
+        if endpoint in public:
+            continue
+        admin_route = auth.is_admin_route(endpoint, rule, app)
+        changes = method not in SAFE
+        if role == "viewer":
+            forbidden = admin_route or (changes and endpoint not in self_service(app))
+        elif role == "member":
+            forbidden = admin_route
+        else:
+            forbidden = False
+        try:
+            response = client.open(url, method=method, data={})
+        except Exception as exc:  # TESTING propagates a view's exception: report it with the rest
+            wrong.append(f"{role} {method} {url}: server error {type(exc).__name__}: {exc}")
+            continue
+        status = response.status_code
+        response.close()
+        if forbidden and status != 403:
+            wrong.append(f"{role} {method} {url}: {status}, expected 403")
+        if not forbidden:
+            if status in (401, 403) or (status == 302 and response.headers["Location"].startswith("/login")):
+                wrong.append(f"{role} {method} {url}: {status}, expected to be allowed")
+            elif status >= 500:
+                wrong.append(f"{role} {method} {url}: server error {status}")
+    assert wrong == []
+
+
+def test_admin_routes_include_everything_under_admin_and_settings(app):
+    rules = {rule.rule: rule.endpoint for rule in app.url_map.iter_rules()}
+    admin_rules = [r for r, e in rules.items() if auth.is_admin_route(e, r, app)]
+    assert "/admin/users" in admin_rules and "/admin/audit" in admin_rules
+    assert auth.is_admin_route("anything.new", "/settings/letters", app)
+    assert auth.is_admin_route("anything.new", "/admin", app)
+    assert not auth.is_admin_route("anything.new", "/administrivia", app)
