@@ -4,9 +4,16 @@ has a fixed submission key)."""
 import datetime as dt
 from pathlib import Path
 
-from . import agencies, clock, requests
+from . import agencies, clock, letters, requests
 
 DEMO_AGENCIES = Path(__file__).parent / "data" / "agencies-demo.csv"
+DEMO_REQUESTER = {
+    "name": "Alex Rivera",
+    "organization": "Neighborhood Surveillance Watch (demo)",
+    "address": "100 Main Street, Suite 2\nSpringfield, PA 19064",
+    "email": "records@example.org",
+    "phone": "+1 555 0100",
+}
 
 DESCRIPTION = (
     "Records of the department's partnership with Ring LLC (Amazon): the agreement or memorandum of "
@@ -58,6 +65,8 @@ REQUESTS = [
 def load(db, *, actor=None) -> dict:
     """Load the demo agencies and requests; returns counts of what was added."""
     report = agencies.import_csv(db, DEMO_AGENCIES, actor=actor)
+    if not letters.requester(db)["name"]:
+        letters.save_requester(db, DEMO_REQUESTER)
     today = clock.today()
     added = 0
     for n, (agency_name, title, timeline) in enumerate(REQUESTS, start=1):

@@ -67,9 +67,11 @@ def _show(request_id, *, event_values=None, event_error=None, status=200):
     row = get_or_404(requests.get, db, request_id)
     timeline = requests.events(db, request_id)
     today = clock.today().isoformat()
+    next_kinds = lifecycle.allowed_next(timeline, today)
+    suggested = next((k for k in next_kinds if k not in ("drafted", "note")), "note")
     return render_template(
         "requests/show.html", request_row=row, events=timeline, law=laws.get(db, row["agency_state"]),
-        next_kinds=lifecycle.allowed_next(timeline, today), event_values=event_values or {"occurred_on": today},
+        next_kinds=next_kinds, event_values=event_values or {"occurred_on": today, "kind": suggested},
         event_error=event_error, outcomes=lifecycle.APPEAL_OUTCOMES, sections=sections("request", row),
     ), status
 
