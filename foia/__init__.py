@@ -29,6 +29,11 @@ def create_app(config: dict | None = None) -> Flask:
     from .web import init_app as init_web
 
     init_web(app)
+    if app.config.get("PROXY_FIX"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = int(app.config["PROXY_FIX"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     if app.config.get("SCHEDULER"):
         from . import scheduler
 

@@ -32,6 +32,7 @@ DEFAULTS = {
     "REMINDER_APPEAL_WARNING_DAYS": 7,
     "BASE_URL": "http://127.0.0.1:5000",  # for links in e-mail and the calendar feed
     "LETTER_TEMPLATES": "",  # folder of letter templates; default: the top-level letters/
+    "PROXY_FIX": 0,  # number of reverse proxies in front whose X-Forwarded-* headers to trust
 }
 
 def _flag(value: str) -> bool:
@@ -61,6 +62,7 @@ ENV_KEYS = {
     "REMINDER_APPEAL_WARNING_DAYS": int,
     "BASE_URL": str,
     "LETTER_TEMPLATES": str,
+    "PROXY_FIX": int,
     "SESSION_COOKIE_SECURE": _flag,
 }
 

@@ -111,3 +111,15 @@ def test_agency_form_and_import(client, db):
 def test_oversize_field_is_refused(demo, client, db):
     response = client.post("/requests/new", data={"agency_id": "1", "title": "x" * 5000, "method": "email"})
     assert response.status_code == 400 and "the limit is 300" in response.get_data(as_text=True)
+
+
+def test_proxy_fix_trusts_forwarded_address(instance):
+    from flask import request as flask_request
+
+    from foia import create_app
+
+    app = create_app({"INSTANCE_PATH": str(instance), "TESTING": True, "PROXY_FIX": 1})
+    seen = {}
+    app.before_request(lambda: seen.setdefault("ip", flask_request.remote_addr))
+    app.test_client().get("/login", headers={"X-Forwarded-For": "203.0.113.9"})
+    assert seen["ip"] == "203.0.113.9"
