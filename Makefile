@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 FOIA_INSTANCE ?= instance
 export FOIA_INSTANCE
 
-.PHONY: run test bench sysdeps install clean
+.PHONY: run test lint bench sysdeps install clean
 
 # WeasyPrint needs Pango (usually present) and is ~5x slower without libharfbuzz-subset0;
 # the browser tests need Chromium. Install them with apt-get when we are root and they are missing.
@@ -33,8 +33,11 @@ run: install
 test: sysdeps $(VENV)/.installed-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+lint: $(VENV)/.installed-test
+	$(BIN)/python -m pyflakes foia tests bench
+
 bench: sysdeps $(VENV)/.installed-test
-	$(BIN)/python bench/web.py
+	for b in web deadlines letters documents load; do $(BIN)/python bench/$$b.py || exit 1; done
 
 clean:
 	rm -rf $(VENV) build *.egg-info

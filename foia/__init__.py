@@ -25,7 +25,6 @@ def create_app(config: dict | None = None) -> Flask:
     )
     app.config.from_mapping(config_module.load(instance, config))
 
-    from . import db as _db  # noqa: F401
     from .web import init_app as init_web
 
     init_web(app)

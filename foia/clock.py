@@ -3,7 +3,7 @@
 Everything that needs "now" asks this module, so tests fake time in exactly one place:
 set ``FOIA_NOW`` (an ISO date-time, e.g. ``2026-09-01T09:00:00``) in the environment, or call
 :func:`set_now` in-process. Times are naive local times in the configured time zone
-(``FOIA_TIMEZONE``, default America/New_York): deadlines are counted in local calendar days.
+(``TIMEZONE`` in the configuration or ``FOIA_TIMEZONE``; default America/New_York): deadlines are counted in local calendar days.
 """
 import datetime as dt
 import os
@@ -19,7 +19,9 @@ def set_now(value: dt.datetime | str | None) -> None:
 
 
 def timezone() -> ZoneInfo:
-    return ZoneInfo(os.environ.get("FOIA_TIMEZONE", "America/New_York"))
+    from . import config
+
+    return ZoneInfo(config.current().get("TIMEZONE") or "America/New_York")
 
 
 def now() -> dt.datetime:

@@ -67,6 +67,25 @@ ENV_KEYS = {
 }
 
 
+_current: dict | None = None
+
+
+def current() -> dict:
+    """The configuration this process loaded last (by ``create_app`` or the CLI).
+
+    Domain modules read their settings here, so a value in ``instance/config.py`` applies the same
+    way on the web, in the CLI and in the scheduler. Before any load: defaults and environment.
+    """
+    if _current is not None:
+        return _current
+    config = dict(DEFAULTS)
+    for key, cast in ENV_KEYS.items():
+        value = os.environ.get("FOIA_" + key)
+        if value is not None:
+            config[key] = cast(value)
+    return config
+
+
 def instance_path() -> Path:
     return Path(os.environ.get("FOIA_INSTANCE") or "instance").resolve()
 
@@ -89,6 +108,8 @@ def load(instance: Path, overrides: dict | None = None) -> dict:
     config.setdefault("FILES_DIR", str(instance / "files"))
     config.setdefault("LETTERS_DIR", str(instance / "letters"))
     config.setdefault("SECRET_KEY", secret_key(instance))
+    global _current
+    _current = config
     return config
 
 
@@ -96,11 +117,16 @@ def secret_key(instance: Path) -> str:
     """The instance's secret key, generated on first use and kept in ``instance/secret_key``."""
     path = instance / "secret_key"
     if not path.exists():
+        # Written whole to a temporary file, then linked into place: a second process starting at the
+        # same moment either sees no file (and makes its own, which loses the race) or the whole key.
+        tmp = instance / f".secret_key.{os.getpid()}.{secrets.token_hex(4)}"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32))
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another process made it first
+            os.link(tmp, path)
+        except FileExistsError:
             pass
-        else:
-            with os.fdopen(fd, "w") as f:
-                f.write(secrets.token_hex(32))
+        finally:
+            os.unlink(tmp)
     return path.read_text().strip()

@@ -16,7 +16,7 @@ from sqlite_utils.migrations import Migrations
 migrations = Migrations("foia")
 
 # Modules that define a ``migrations`` set of their own, applied after the core set, in this order.
-FEATURE_SCHEMAS: tuple[str, ...] = ("foia.accounts", "foia.letters", "foia.deadlines", "foia.reminders")
+FEATURE_SCHEMAS: tuple[str, ...] = ("foia.accounts", "foia.letters", "foia.deadlines", "foia.reminders", "foia.documents")
 
 
 def connect(path: str) -> sqlite_utils.Database:

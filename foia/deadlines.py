@@ -23,7 +23,6 @@ import csv
 import dataclasses
 import datetime as dt
 import itertools
-import json
 import os
 from pathlib import Path
 

@@ -7,7 +7,6 @@ from click.testing import CliRunner
 
 from foia import accounts, clock
 from foia import db as db_module
-import foia.cli.accounts  # noqa: F401  (registers the commands on `main`)
 from foia.cli import main
 
 PASSWORD = "correct horse battery staple"

@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import foia.cli.accounts  # noqa: F401  (registers the commands on `main`)
 from foia import backup, demo, filestore, requests
 from foia import db as db_module
 from foia.cli import main

@@ -7,14 +7,13 @@ shows (and, where it matters, what the database holds). The clock is pinned by c
 import io
 import os
 import re
-import tempfile
 import threading
 
 import pytest
 from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
-from foia import accounts, campaigns, clock, create_app, letters, reminders
+from foia import accounts, campaigns, clock, letters, reminders
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
 from tests.test_browser import ARGS, CHROMIUM, login
 
@@ -25,18 +24,6 @@ pytestmark = [
 
 VIEWER_EMAIL = "viewer@example.org"
 VIEWER_PASSWORD = "read only, never write"
-
-
-def _documents_integration() -> tuple[bool, bool]:
-    """Whether the app as built today serves the documents pages, and whether the request page
-    shows a request's documents (the feature is being integrated)."""
-    with tempfile.TemporaryDirectory() as tmp:
-        app = create_app({"INSTANCE_PATH": tmp, "TESTING": True})
-        sections = [template for template, _ in app.extensions["foia.sections"]["request"]]
-        return "documents.upload" in app.view_functions, "documents/_request_documents.html" in sections
-
-
-DOCUMENTS_REGISTERED, DOCUMENTS_ON_REQUEST_PAGE = _documents_integration()
 
 
 # --- fixtures ----------------------------------------------------------------------------------
@@ -308,10 +295,6 @@ def test_header_shows_the_unread_notification_count(page, db):
 
 # --- 6. documents -------------------------------------------------------------------------------
 
-@pytest.mark.skipif(not DOCUMENTS_REGISTERED, reason="the documents blueprint is not registered in foia.web yet")
-@pytest.mark.xfail(DOCUMENTS_REGISTERED and not DOCUMENTS_ON_REQUEST_PAGE, strict=True,
-                   reason="an upload redirects to /requests/<id>#documents, but foia/web/documents.py defines no "
-                   "REQUEST_SECTION, so the request page shows neither the documents nor the upload form")
 def test_upload_search_publish_and_see_it_in_the_public_archive(page, new_page, db):
     import weasyprint
 

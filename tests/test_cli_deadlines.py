@@ -7,7 +7,6 @@ import icalendar
 import pytest
 from aiosmtpd.controller import Controller
 
-import foia.cli.deadlines  # noqa: F401  (registers the commands on foia.cli.main)
 from foia import db as db_module
 from foia import deadlines, laws, lifecycle, reminders
 from foia.cli import main

@@ -5,7 +5,6 @@ import zipfile
 import docx
 import pypdf
 
-import foia.cli.letters  # noqa: F401  (registers the commands on foia.cli.main)
 from foia import agencies, letters, requests
 from foia import db as db_module
 from foia.cli import main

@@ -1,7 +1,6 @@
 """Pages render with demo data; bad input is answered clearly; user text is inert."""
 import re
 
-import pytest
 
 from foia import agencies, requests
 

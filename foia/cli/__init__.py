@@ -12,7 +12,7 @@ import click
 from .. import config as config_module
 from .. import db as db_module
 
-COMMAND_MODULES = ("foia.cli.core", "foia.cli.accounts", "foia.cli.deadlines", "foia.cli.letters")
+COMMAND_MODULES = ("foia.cli.core", "foia.cli.accounts", "foia.cli.deadlines", "foia.cli.letters", "foia.cli.documents")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -18,7 +18,7 @@ from .. import db as db_module
 csrf = CSRFProtect()
 
 # Blueprint modules, each with one ``bp``.
-BLUEPRINTS = ("dashboard", "agencies", "requests", "api", "auth", "deadlines", "letters", "campaigns")
+BLUEPRINTS = ("dashboard", "agencies", "requests", "api", "auth", "deadlines", "letters", "campaigns", "documents")
 
 # Navigation: (endpoint, label); entries whose blueprint is not registered are left out.
 NAV = (
@@ -27,6 +27,8 @@ NAV = (
     ("agencies.index", "Agencies"),
     ("campaigns.index", "Campaigns"),
     ("deadlines.calendar_page", "Calendar"),
+    ("documents.search", "Search"),
+    ("documents.archive", "Archive"),
 )
 
 

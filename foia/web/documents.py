@@ -1,0 +1,275 @@
+"""Documents: upload on the request page, the document page, downloads, search and the public archive.
+
+Only ``/archive`` and ``/archive/<id>/download`` are public, and they show published documents only.
+Downloads keep the original file name; a type a browser could run (HTML, SVG, anything unknown) is
+always sent as an attachment, and every download carries ``X-Content-Type-Options: nosniff``.
+"""
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, send_file, url_for
+
+from .. import documents, exports
+from ..filestore import LocalStore, human_size
+from . import actor_id, get_db, get_or_404, page_number, wants_json
+
+bp = Blueprint("documents", __name__)
+
+PUBLIC_ENDPOINTS = ("documents.archive", "documents.archive_download")
+
+
+def _request_section(db, request_row) -> dict:
+    """Context of the documents section on the request page (see ``foia.web.sections``)."""
+    return {
+        "request_row": request_row,
+        "documents": documents.for_request(db, request_row["id"]),
+        "events": _events(db, request_row["id"]),
+    }
+
+
+REQUEST_SECTION = ("documents/_request_documents.html", _request_section)
+
+
+def _events(db, request_id) -> list[dict]:
+    return list(db.query("SELECT id, kind, occurred_on FROM events WHERE request_id = ? ORDER BY occurred_on, id",
+                         [request_id]))
+
+
+def get_store() -> LocalStore:
+    return LocalStore(current_app.config["FILES_DIR"])
+
+
+def _request_page(request_id) -> str:
+    if "requests.show" in current_app.view_functions:
+        return url_for("requests.show", request_id=request_id) + "#documents"
+    return url_for(".for_request", request_id=request_id)
+
+
+@bp.app_context_processor
+def helpers():
+    def documents_for_request(request_id):
+        return documents.for_request(get_db(), request_id)
+
+    return {
+        "documents_for_request": documents_for_request,
+        "request_page_url": _request_page,
+        "DOC_TYPES": documents.DOC_TYPES,
+        "human_size": human_size,
+    }
+
+
+@bp.app_errorhandler(413)
+def too_large(error):
+    limit = human_size(current_app.config.get("MAX_CONTENT_LENGTH") or documents.DEFAULT_MAX_SIZE)
+    message = f"The upload is larger than the limit of {limit}. Nothing was stored."
+    if wants_json():
+        return jsonify({"error": "Request Entity Too Large", "message": message, "status": 413}), 413
+    return render_template("documents/too_large.html", message=message, limit=limit), 413
+
+
+@bp.get("/requests/<int:request_id>/documents")
+def for_request(request_id):
+    db = get_db()
+    try:
+        request_row = documents.request_summary(db, request_id)
+    except documents.DocumentError:
+        abort(404, description=f"There is no request {request_id}.")
+    events = _events(db, request_id)
+    back_url = _request_page(request_id) if "requests.show" in current_app.view_functions else url_for(".search")
+    return render_template("documents/request.html", request_row=request_row, events=events, back_url=back_url)
+
+
+@bp.post("/requests/<int:request_id>/documents")
+def upload(request_id):
+    db = get_db()
+    try:
+        documents.request_summary(db, request_id)
+    except documents.DocumentError:
+        abort(404, description=f"There is no request {request_id}.")
+    files = [f for f in request.files.getlist("files") if f and f.filename]
+    if not files:
+        flash("Choose at least one file to upload.")
+        return redirect(_request_page(request_id), code=303)
+    store = get_store()
+    added, errors = [], []
+    for storage in files:
+        try:
+            result = documents.add_document(
+                db, store, request_id, storage.stream, storage.filename,
+                event_id=request.form.get("event_id") or None,
+                received_on=request.form.get("received_on") or None,
+                doc_type=request.form.get("doc_type") or None,
+                actor=actor_id(), max_size=current_app.config.get("MAX_CONTENT_LENGTH") or documents.DEFAULT_MAX_SIZE,
+            )
+        except documents.DocumentError as e:
+            errors.append(str(e))
+            continue
+        finally:
+            storage.close()
+        if result.duplicate:
+            flash(result.notes[0])
+        else:
+            added.append(result)
+            for note in result.notes:
+                flash(note)
+    if added:
+        members = sum(len(a.member_ids) for a in added)
+        flash(f"Added {len(added)} document(s)" + (f" and {members} member document(s)." if members else "."))
+    for message in errors:
+        flash(f"Not added: {message}")
+    if wants_json():
+        return jsonify({"added": [a.id for a in added], "errors": errors}), (201 if added else 400)
+    return redirect(_request_page(request_id), code=303)
+
+
+@bp.get("/documents/<int:doc_id>")
+def show(doc_id):
+    db = get_db()
+    doc = get_or_404(documents.get, db, doc_id)
+    parent = documents.get(db, doc["parent_id"]) if doc["parent_id"] else None
+    return render_template(
+        "documents/show.html", doc=doc, parent=parent, members=documents.members(db, doc_id),
+        inline=documents.inline_safe(doc["mime"]), ocr_available=documents.ocr_available(doc["mime"]),
+        event=_event(db, doc["event_id"]),
+    )
+
+
+def _event(db, event_id):
+    if not event_id:
+        return None
+    rows = list(db.query("SELECT id, kind, occurred_on FROM events WHERE id = ?", [event_id]))
+    return rows[0] if rows else None
+
+
+@bp.post("/documents/<int:doc_id>/type")
+def set_type(doc_id):
+    db = get_db()
+    get_or_404(documents.get, db, doc_id)
+    try:
+        documents.set_type(db, doc_id, request.form.get("doc_type") or None, actor=actor_id())
+    except documents.DocumentError as e:
+        flash(str(e))
+    else:
+        flash("Document type saved.")
+    return redirect(url_for(".show", doc_id=doc_id), code=303)
+
+
+@bp.post("/documents/<int:doc_id>/publish")
+def publish(doc_id):
+    db = get_db()
+    get_or_404(documents.get, db, doc_id)
+    value = request.form.get("published") == "1"
+    documents.set_published(db, doc_id, value, actor=actor_id())
+    flash("Published in the public archive." if value else "Removed from the public archive.")
+    return redirect(url_for(".show", doc_id=doc_id), code=303)
+
+
+@bp.post("/documents/<int:doc_id>/ocr")
+def ocr(doc_id):
+    db = get_db()
+    get_or_404(documents.get, db, doc_id)
+    try:
+        text = documents.ocr_document(db, get_store(), doc_id, actor=actor_id())
+    except documents.DocumentError as e:
+        flash(str(e))
+    else:
+        flash(f"OCR read {len(text)} characters.")
+    return redirect(url_for(".show", doc_id=doc_id), code=303)
+
+
+def _send(doc, *, force_attachment=False):
+    store = get_store()
+    if not store.exists(doc["sha256"]):
+        abort(410, description="The stored file is missing; run `foia verify`.")
+    inline = documents.inline_safe(doc["mime"]) and not force_attachment
+    mimetype = doc["mime"] if inline else "application/octet-stream"
+    if mimetype in ("text/plain", "text/csv"):
+        mimetype = "text/plain; charset=utf-8"
+    response = send_file(
+        store.path(doc["sha256"]), mimetype=mimetype, as_attachment=not inline,
+        download_name=doc["filename"], etag=doc["sha256"], conditional=True, max_age=0,
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
+    return response
+
+
+@bp.get("/documents/<int:doc_id>/download")
+def download(doc_id):
+    doc = get_or_404(documents.get, get_db(), doc_id)
+    return _send(doc, force_attachment=request.args.get("attachment") == "1")
+
+
+@bp.get("/requests/<int:request_id>/documents.zip")
+def request_zip(request_id):
+    db = get_db()
+    try:
+        documents.request_summary(db, request_id)
+    except documents.DocumentError:
+        abort(404, description=f"There is no request {request_id}.")
+    try:
+        archive = exports.request_zip(db, get_store(), request_id, current_app.config["LETTERS_DIR"])
+    except exports.ExportError as e:
+        abort(500, description=str(e))
+    return send_file(archive, mimetype="application/zip", as_attachment=True,
+                     download_name=f"request-{request_id}-documents.zip", max_age=0)
+
+
+def _filters(args) -> dict:
+    doc_type = args.get("type", "")
+    return {
+        "state": args.get("state", "").upper()[:2] or None,
+        "agency_id": args.get("agency", type=int),
+        "doc_type": doc_type if doc_type in documents.DOC_TYPES else None,
+        "date_from": args.get("from", "")[:10] or None,
+        "date_to": args.get("to", "")[:10] or None,
+    }
+
+
+def _run_search(q, filters, *, published_only, per_page):
+    try:
+        return documents.search(get_db(), q, published_only=published_only, page=page_number(),
+                                per_page=per_page, **filters), None
+    except documents.DocumentError as e:
+        return documents.Results(hits=[], total=0, page=1, per_page=per_page, query=q), str(e)
+
+
+def _choices(published_only):
+    """States and agencies that have (published) documents, for the filter menus."""
+    db = get_db()
+    published = " AND d.published = 1" if published_only else ""
+    states = [r[0] for r in db.execute(
+        f"SELECT DISTINCT agency_state FROM documents d WHERE 1 = 1{published} ORDER BY 1")]
+    agencies = list(db.query(
+        f"SELECT a.id, a.name, a.state FROM agencies a WHERE a.id IN (SELECT r.agency_id FROM requests r "
+        f"WHERE r.id IN (SELECT d.request_id FROM documents d WHERE 1 = 1{published})) ORDER BY a.state, a.name"))
+    return states, agencies
+
+
+@bp.get("/search")
+def search():
+    q = request.args.get("q", "")[:500]
+    filters = _filters(request.args)
+    results, error = _run_search(q, filters, published_only=False, per_page=documents.PER_PAGE)
+    states, agencies = _choices(False)
+    return render_template("documents/search.html", q=q, filters=filters, results=results, error=error,
+                           states=states, agencies=agencies)
+
+
+@bp.get("/archive")
+def archive():
+    q = request.args.get("q", "")[:500]
+    filters = _filters(request.args)
+    results, error = _run_search(q, filters, published_only=True, per_page=50)
+    states, agencies = _choices(True)
+    return render_template("documents/archive.html", q=q, filters=filters, results=results, error=error,
+                           states=states, agencies=agencies)
+
+
+@bp.get("/archive/<int:doc_id>/download")
+def archive_download(doc_id):
+    db = get_db()
+    try:
+        doc = documents.get(db, doc_id)
+    except documents.NotFound:
+        doc = None
+    if doc is None or not doc["published"]:
+        abort(404, description="There is no published document with this number.")
+    return _send(doc, force_attachment=request.args.get("attachment") == "1")

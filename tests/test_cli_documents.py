@@ -1,0 +1,105 @@
+"""The document commands: documents add/list/show/type/publish, search, verify, export bagit."""
+import json
+import os
+
+import bagit
+import pytest
+
+from foia import agencies, documents, requests
+from foia.cli import main
+from foia.filestore import LocalStore
+
+
+@pytest.fixture
+def request_id(db):
+    documents.migrations.apply(db)
+    agency_id, _ = agencies.upsert(db, {"name": "Springfield Police Department", "state": "OR"})
+    return requests.create_request(db, agency_id=agency_id, title="Ring MOU", filed_on="2026-08-01")
+
+
+@pytest.fixture
+def pdf(tmp_path):
+    import weasyprint
+
+    path = tmp_path / "Neighbors MOU.pdf"
+    weasyprint.HTML(string="<h1>Agreement</h1><p>The word axolotl appears only here.</p>",
+                    base_url=str(tmp_path)).write_pdf(path)
+    return path
+
+
+def test_add_pdf_then_find_it_by_a_word_inside(runner, request_id, pdf):
+    result = runner("documents", "add", request_id, pdf)
+    assert result.exit_code == 0, result.output
+    assert "added: document 1 Neighbors MOU.pdf (application/pdf" in result.output and "1 pages" in result.output
+    found = runner("search", "axolotl")
+    assert found.exit_code == 0
+    assert "1 document(s)" in found.output and "Springfield Police Department, OR" in found.output
+    data = json.loads(runner("search", "axolotl", "--json").output)
+    assert data["total"] == 1 and data["hits"][0]["filename"] == "Neighbors MOU.pdf"
+    assert "<mark>axolotl</mark>" in data["hits"][0]["snippet_html"]
+    assert json.loads(runner("search", "axolotl", "--json", "--state", "TX").output)["total"] == 0
+    assert json.loads(runner("search", "axolotl", "--json", "--type", "agreement").output)["total"] == 1
+
+
+def test_add_reports_bad_files_and_keeps_good_ones(runner, request_id, pdf, tmp_path):
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+    result = runner("documents", "add", request_id, empty, pdf)
+    assert result.exit_code == 1
+    assert "empty.txt is empty (0 bytes)" in result.output and "1 of 2 file(s) not added" in result.output
+    assert "added: document 1" in result.output
+    again = runner("documents", "add", request_id, pdf)
+    assert again.exit_code == 0 and "already attached: document 1" in again.output
+    missing = runner("documents", "add", 999, pdf)
+    assert missing.exit_code == 1 and "no request 999" in missing.output
+
+
+def test_add_with_event_and_type_then_list_show_publish(runner, request_id, pdf, db):
+    event_id = requests.add_event(db, request_id, "records_released", occurred_on="2026-09-01")
+    assert runner("documents", "add", request_id, pdf, "--event", event_id, "--type", "invoice").exit_code == 0
+    listing = runner("documents", "list", request_id)
+    assert "Neighbors MOU.pdf  [invoice] req 1 2026-09-01" in listing.output
+    assert runner("documents", "publish", 1).output.strip() == "document 1 published"
+    assert "published" in runner("documents", "list").output
+    shown = runner("documents", "show", 1, "--text")
+    assert "axolotl" in shown.output and "published_at" in shown.output
+    assert runner("documents", "type", 1, "suggested").exit_code == 0
+    assert documents.get(db, 1)["doc_type"] is None
+    assert runner("documents", "unpublish", 1).output.strip() == "document 1 private"
+    assert runner("documents", "publish", 42).exit_code == 2
+
+
+def test_verify_catches_a_flipped_byte(runner, request_id, pdf, instance, db):
+    runner("documents", "add", request_id, pdf)
+    ok = runner("verify")
+    assert ok.exit_code == 0 and "OK: 1 stored file(s)" in ok.output
+    path = LocalStore(instance / "files").path(documents.get(db, 1)["sha256"])
+    os.chmod(path, 0o600)
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    bad = runner("verify")
+    assert bad.exit_code == 1
+    assert "MISMATCH" in bad.output and "(documents: 1)" in bad.output and "1 problem(s)" in bad.output
+
+
+def test_export_bagit(runner, request_id, pdf, tmp_path):
+    runner("documents", "add", request_id, pdf)
+    out = tmp_path / "bag"
+    result = runner("export", "bagit", out)
+    assert result.exit_code == 0 and "1 document(s), 1 request(s)" in result.output
+    bagit.Bag(str(out)).validate()
+    empty = runner("export", "bagit", tmp_path / "pub", "--published")
+    assert empty.exit_code == 0 and "0 document(s)" in empty.output
+    again = runner("export", "bagit", out)
+    assert again.exit_code == 1 and "not an empty folder" in again.output
+
+
+def test_every_document_command_has_help():
+    names = ["documents", "search", "verify"]
+    for name in names:
+        command = main.commands[name]
+        assert command.help or command.short_help
+    for command in main.commands["documents"].commands.values():
+        assert command.help, command.name
+    assert main.commands["export"].commands["bagit"].help

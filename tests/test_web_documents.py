@@ -1,0 +1,181 @@
+"""The documents pages: upload, document page, downloads, search, public archive, 413."""
+import io
+import zipfile
+
+import pytest
+
+from foia import agencies, documents, requests
+from foia.filestore import LocalStore
+from foia.web import documents as documents_web
+
+
+@pytest.fixture
+def app(app):
+    if "documents" not in app.blueprints:  # until foia.web lists the blueprint itself
+        app.register_blueprint(documents_web.bp)
+        app.extensions["foia.sections"]["request"].append(documents_web.REQUEST_SECTION)
+    return app
+
+
+@pytest.fixture
+def request_id(db):
+    documents.migrations.apply(db)
+    agency_id, _ = agencies.upsert(db, {"name": "Springfield Police Department", "state": "OR"})
+    return requests.create_request(db, agency_id=agency_id, title="Ring MOU", filed_on="2026-08-01")
+
+
+def pdf_bytes(text):
+    import weasyprint
+
+    return weasyprint.HTML(string=f"<p>{text}</p>", base_url=".").write_pdf()
+
+
+def upload(client, request_id, *files, **form):
+    data = {"files": [(io.BytesIO(content), name) for name, content in files], **form}
+    return client.post(f"/requests/{request_id}/documents", data=data, content_type="multipart/form-data")
+
+
+def fetch(client, url):
+    """GET a download, read it whole and close it (file responses hold the stored file open)."""
+    response = client.get(url)
+    response.get_data()
+    response.close()
+    return response
+
+
+def stored(app):
+    return [p for p in LocalStore(app.config["FILES_DIR"]).root.rglob("*") if p.is_file()]
+
+
+def test_upload_several_files_then_find_by_a_word_inside(client, db, request_id):
+    response = upload(client, request_id, ("mou.pdf", pdf_bytes("Only here: pangolin.")), ("note.txt", b"plain note"))
+    assert response.status_code == 303
+    assert [d["filename"] for d in documents.for_request(db, request_id)] == ["mou.pdf", "note.txt"]
+    page = client.get(f"/requests/{request_id}/documents").get_data(as_text=True)
+    assert "Added 2 document(s)." in page and "mou.pdf" in page and 'type="file" name="files" multiple' in page
+    results = client.get("/search?q=pangolin").get_data(as_text=True)
+    assert "<mark>pangolin</mark>" in results and "1 document matching" in results
+    doc_page = client.get("/documents/1").get_data(as_text=True)
+    assert "Only here: pangolin." in doc_page and "application/pdf" in doc_page
+
+
+def test_upload_without_files_and_bad_files_say_why(client, db, request_id):
+    page = client.post(f"/requests/{request_id}/documents", data={}, follow_redirects=True).get_data(as_text=True)
+    assert "Choose at least one file" in page
+    response = upload(client, request_id, ("empty.txt", b""), ("ok.txt", b"kept"))
+    page = client.get(f"/requests/{request_id}/documents").get_data(as_text=True)
+    assert "Not added: empty.txt is empty (0 bytes)" in page and "Added 1 document(s)." in page
+    assert response.status_code == 303 and len(documents.for_request(db, request_id)) == 1
+    assert client.post("/requests/999/documents", data={}).status_code == 404
+
+
+def test_same_file_twice_is_one_document(client, db, request_id, app):
+    upload(client, request_id, ("a.txt", b"same bytes"))
+    upload(client, request_id, ("b.txt", b"same bytes"))
+    page = client.get(f"/requests/{request_id}/documents").get_data(as_text=True)
+    assert "already attached to this request" in page
+    assert len(documents.for_request(db, request_id)) == 1 and len(stored(app)) == 1
+
+
+def test_upload_tied_to_an_event(client, db, request_id):
+    event_id = requests.add_event(db, request_id, "records_released", occurred_on="2026-09-03")
+    page = client.get(f"/requests/{request_id}/documents").get_data(as_text=True)
+    assert f'<option value="{event_id}" selected>2026-09-03 · records released</option>' in page
+    upload(client, request_id, ("r.txt", b"released"), event_id=str(event_id), doc_type="invoice")
+    doc = documents.get(db, 1)
+    assert doc["event_id"] == event_id and doc["received_on"] == "2026-09-03" and doc["doc_type"] == "invoice"
+
+
+def test_html_is_never_served_inline(client, request_id):
+    upload(client, request_id, ("page.html", b"<html><script>alert(document.cookie)</script>hi</html>"))
+    response = fetch(client, "/documents/1/download")
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"].startswith("attachment;")
+    assert "page.html" in response.headers["Content-Disposition"]
+    assert response.mimetype == "application/octet-stream"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_pdf_inline_with_original_name(client, request_id):
+    upload(client, request_id, ("../../Release 1.pdf", pdf_bytes("x")))
+    response = fetch(client, "/documents/1/download")
+    assert response.mimetype == "application/pdf"
+    assert response.headers["Content-Disposition"] == 'inline; filename="Release 1.pdf"'
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    forced = fetch(client, "/documents/1/download?attachment=1")
+    assert forced.headers["Content-Disposition"].startswith("attachment;")
+
+
+def test_traversal_name_downloads_as_its_last_part(client, request_id):
+    upload(client, request_id, ("../../etc/passwd", b"root:x:0:0"))
+    response = fetch(client, "/documents/1/download")
+    assert response.headers["Content-Disposition"] == 'inline; filename=passwd'
+    assert response.mimetype == "text/plain" and response.get_data() == b"root:x:0:0"
+
+
+def test_too_large_upload_gets_a_clear_413_and_stores_nothing(client, db, app, request_id):
+    app.config["MAX_CONTENT_LENGTH"] = 2048
+    response = upload(client, request_id, ("big.txt", b"x" * 5000))
+    assert response.status_code == 413
+    page = response.get_data(as_text=True)
+    assert "larger than the limit of 2 KB" in page and "Nothing was stored" in page
+    assert documents.for_request(db, request_id) == [] and stored(app) == []
+
+
+def test_type_and_publish_forms(client, db, request_id):
+    upload(client, request_id, ("inv.txt", b"INVOICE amount due bill to city"))
+    page = client.get("/documents/1").get_data(as_text=True)
+    assert "Suggested: Invoice / purchase" in page
+    assert client.post("/documents/1/type", data={"doc_type": "training"}).status_code == 303
+    assert documents.get(db, 1)["doc_type"] == "training"
+    client.post("/documents/1/type", data={"doc_type": "bogus"})
+    assert documents.get(db, 1)["doc_type"] == "training"
+    assert client.post("/documents/1/publish", data={"published": "1"}).status_code == 303
+    assert documents.get(db, 1)["published"] == 1
+    client.post("/documents/1/publish", data={"published": "0"})
+    assert documents.get(db, 1)["published"] == 0
+    assert client.get("/documents/99").status_code == 404
+
+
+def test_public_archive_shows_published_documents_only(client, app, db, request_id):
+    upload(client, request_id, ("public.txt", b"Published tapir memo"), ("private.txt", b"Private tapir notes"))
+    documents.publish(db, 1)
+    anonymous = app.test_client()
+    page = anonymous.get("/archive").get_data(as_text=True)
+    assert "public.txt" in page and "private.txt" not in page
+    assert "Springfield Police Department" in page and "Ring MOU" in page and "2026-09-15" in page
+    assert "1 published document" in anonymous.get("/archive?q=tapir").get_data(as_text=True)
+    assert fetch(anonymous, "/archive/1/download").get_data() == b"Published tapir memo"
+    assert anonymous.get("/archive/2/download").status_code == 404
+    assert anonymous.get("/archive/77/download").status_code == 404
+
+
+def test_search_filters_and_hostile_input(client, request_id):
+    upload(client, request_id, ("a.txt", b"INVOICE for cameras"))
+    for q in ['"', "AND (", "NEAR(x", "a:b", "'; DROP TABLE documents;--", "<script>alert(1)</script>"]:
+        response = client.get("/search", query_string={"q": q})
+        assert response.status_code == 200
+        assert "<script>alert(1)</script>" not in response.get_data(as_text=True)
+    assert "1 document" in client.get("/search?q=cameras&state=OR&type=invoice").get_data(as_text=True)
+    assert "0 documents" in client.get("/search?q=cameras&state=TX").get_data(as_text=True)
+    bad = client.get("/search?q=cameras&from=yesterday")
+    assert bad.status_code == 200 and "not a date" in bad.get_data(as_text=True)
+
+
+def test_request_zip(client, request_id):
+    upload(client, request_id, ("one.txt", b"first"), ("two.pdf", pdf_bytes("second")))
+    response = fetch(client, f"/requests/{request_id}/documents.zip")
+    assert response.status_code == 200 and response.mimetype == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(response.get_data())) as zf:
+        assert {"documents/1-one.txt", "documents/2-two.pdf", "manifest.csv", "README.txt"} <= set(zf.namelist())
+        assert zf.read("documents/1-one.txt") == b"first"
+
+
+def test_request_page_has_the_documents_section(client, db, request_id):
+    requests.add_event(db, request_id, "records_released", occurred_on="2026-09-03")
+    upload(client, request_id, ("mou.txt", b"Memorandum of understanding"))
+    page = client.get(f"/requests/{request_id}").get_data(as_text=True)
+    assert 'id="documents"' in page and '<a href="/documents/1">mou</a>' in page
+    assert 'enctype="multipart/form-data"' in page and 'name="files" multiple' in page
+    assert "records released</option>" in page and "/static/documents.js" in page
+    assert "<script>" not in page.split('id="documents"')[1]
