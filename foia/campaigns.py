@@ -20,7 +20,7 @@ import traceback
 import zipfile
 from pathlib import Path
 
-from . import clock, letters, requests
+from . import audit, clock, letters, requests
 from .db import connect, loads, transaction
 
 FORMATS = ("pdf", "docx")
@@ -105,8 +105,15 @@ def select_agencies(db, *, states=(), kind="", ring_partners=False, pasted="") -
 
 
 def create(db, *, name, template, options=None, states=(), kind="", ring_partners=False, pasted="",
-           actor=None, folder: Path | None = None) -> int:
-    """Record a campaign and the agencies it selects; nothing is generated until :func:`run`."""
+           actor=None, folder: Path | None = None, submission_key: str | None = None) -> int:
+    """Record a campaign and the agencies it selects; nothing is generated until :func:`run`.
+
+    The same ``submission_key`` (a form's one-time key) returns the campaign it already created.
+    """
+    if submission_key:
+        existing = db.execute("SELECT id FROM campaigns WHERE submission_key = ?", [submission_key]).fetchone()
+        if existing:
+            return existing[0]
     name = (name or "").strip()
     if not name:
         raise CampaignError("a campaign needs a name")
@@ -136,17 +143,13 @@ def create(db, *, name, template, options=None, states=(), kind="", ring_partner
         campaign_id = db["campaigns"].insert({
             "name": name, "template": template, "options": json.dumps(options, sort_keys=True),
             "selection": json.dumps(selection), "status": "pending", "total": len(agency_ids), "done": 0,
-            "errors": "[]", "created_at": clock.stamp(), "created_by": actor,
+            "errors": "[]", "created_at": clock.stamp(), "created_by": actor, "submission_key": submission_key,
         }).last_pk
         _audit(db, "campaign.create", actor, campaign_id, {"agencies": len(agency_ids), "template": template})
     return campaign_id
 
 
 def _audit(db, action, actor, campaign_id, detail):
-    try:
-        from . import audit
-    except ImportError:  # pragma: no cover - the audit module ships with the core
-        return
     audit.record(db, action, user_id=actor, object_type="campaign", object_id=campaign_id, detail=detail)
 
 

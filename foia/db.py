@@ -216,3 +216,10 @@ def m002_request_indexes_and_search(db: sqlite_utils.Database) -> None:
     trigger = db.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'requests_au'").fetchone()[0]
     db.execute("DROP TRIGGER requests_au")
     db.execute(trigger.replace("AFTER UPDATE ON", "AFTER UPDATE OF title, description, tracking_number ON", 1))
+
+
+@migrations()
+def m003_campaign_submission_key(db: sqlite_utils.Database) -> None:
+    """A double-submitted campaign form creates one campaign, not two."""
+    db.execute("ALTER TABLE campaigns ADD COLUMN submission_key TEXT")
+    db.execute("CREATE UNIQUE INDEX campaigns_submission_key ON campaigns(submission_key)")

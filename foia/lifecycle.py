@@ -198,6 +198,8 @@ def parse_date(value, *, field: str = "date", today: dt.date | None = None) -> s
         value = value.date()
     if isinstance(value, dt.date):
         day = value
+    elif value is not None and not isinstance(value, str):
+        raise ValueError(f"{field}: {value!r} is not a date (use YYYY-MM-DD).")
     else:
         text = (value or "").strip()
         try:

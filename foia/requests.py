@@ -34,12 +34,23 @@ class RequestError(ValueError):
 
 
 def _text(value, field: str, limit: int, *, required: bool = False) -> str:
+    if value is not None and not isinstance(value, str):
+        raise RequestError(f"{field.replace('_', ' ').capitalize()} must be text.", field)
     text = (value or "").replace("\x00", "").strip()
     if required and not text:
         raise RequestError(f"{field.replace('_', ' ').capitalize()} is required.", field)
     if len(text) > limit:
         raise RequestError(f"{field.replace('_', ' ').capitalize()} is {len(text)} characters; the limit is {limit}.", field)
     return text
+
+
+def _key(value):
+    """A form's one-time submission key: short text, or None."""
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str) or len(value) > 200:
+        raise RequestError("A submission key must be text of at most 200 characters.", "submission_key")
+    return value
 
 
 def create_request(db, *, agency_id, title, description="", method="email", tracking_number="",
@@ -49,12 +60,15 @@ def create_request(db, *, agency_id, title, description="", method="email", trac
 
     Idempotent for a form submission (same ``submission_key``) and for a campaign (same agency).
     """
+    submission_key = _key(submission_key)
     title = _text(title, "title", MAX_TITLE, required=True)
     description = _text(description, "description", MAX_TEXT)
     tracking_number = _text(tracking_number, "tracking_number", 200)
-    if method not in METHODS:
+    if not isinstance(method, str) or method not in METHODS:
         raise RequestError(f"Method must be one of {', '.join(METHODS)}.", "method")
     try:
+        if isinstance(agency_id, (bool, float)):
+            raise TypeError
         agency_id = int(agency_id)
     except (TypeError, ValueError):
         raise RequestError("Choose an agency.", "agency_id") from None
@@ -121,7 +135,8 @@ def events(db, request_id) -> list[dict]:
 def add_event(db, request_id, kind, occurred_on=None, note="", data=None, actor=None,
               submission_key=None) -> int:
     """Add a timeline event after checking that the timeline allows it; returns the event id."""
-    if kind not in lifecycle.EVENT_KINDS:
+    submission_key = _key(submission_key)
+    if not isinstance(kind, str) or kind not in lifecycle.EVENT_KINDS:
         raise RequestError(f"Unknown event kind {kind!r}; one of: {', '.join(lifecycle.EVENT_KINDS)}.", "kind")
     today = clock.today()
     try:
@@ -129,9 +144,7 @@ def add_event(db, request_id, kind, occurred_on=None, note="", data=None, actor=
     except ValueError as e:
         raise RequestError(str(e), "occurred_on") from None
     note = _text(note, "note", MAX_TEXT)
-    data = dict(data or {})
-    if kind == "appeal_decided" and data.get("outcome") not in lifecycle.APPEAL_OUTCOMES:
-        raise RequestError(f"An appeal decision needs an outcome: {', '.join(lifecycle.APPEAL_OUTCOMES)}.", "outcome")
+    data = check_event_data(kind, data)
     with transaction(db):
         if submission_key:
             row = list(db.query("SELECT id FROM events WHERE submission_key = ?", [submission_key]))
@@ -157,11 +170,35 @@ def add_event(db, request_id, kind, occurred_on=None, note="", data=None, actor=
     return event_id
 
 
-def delete_event(db, event_id, *, actor=None) -> None:
-    """Remove a mistaken event, if the timeline without it is still valid."""
+def check_event_data(kind: str, data) -> dict:
+    """The extra data an event may carry, checked: an appeal's outcome, an extension's length."""
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise RequestError("Event data must be an object.", "data")
+    data = dict(data)
+    if kind == "appeal_decided" and data.get("outcome") not in lifecycle.APPEAL_OUTCOMES:
+        raise RequestError(f"An appeal decision needs an outcome: {', '.join(lifecycle.APPEAL_OUTCOMES)}.", "outcome")
+    if kind == "extension_claimed":
+        days = data.get("days")
+        if days not in (None, "") and (isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 365):
+            raise RequestError("Extension days must be a whole number from 1 to 365.", "days")
+        if data.get("day_type") not in (None, "", "business", "calendar"):
+            raise RequestError("An extension's day type must be business or calendar.", "day_type")
+    for key, value in data.items():
+        if isinstance(value, str) and len(value) > 1000:
+            raise RequestError(f"Event data {key!r} is longer than 1000 characters.", "data")
+    return data
+
+
+def delete_event(db, event_id, *, request_id=None, actor=None) -> None:
+    """Remove a mistaken event, if the timeline without it is still valid.
+
+    With ``request_id``, the event must belong to that request.
+    """
     rows = list(db.query("SELECT * FROM events WHERE id = ?", [event_id]))
-    if not rows:
-        raise NotFound(f"No event with id {event_id}.")
+    if not rows or (request_id is not None and rows[0]["request_id"] != int(request_id)):
+        raise NotFound(f"No event with id {event_id}" + (f" on request {request_id}." if request_id else "."))
     request_id = rows[0]["request_id"]
     with transaction(db):
         rest = [e for e in events(db, request_id) if e["id"] != event_id]

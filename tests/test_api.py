@@ -39,3 +39,38 @@ def test_create_and_event(demo, client, db):
     assert response.status_code == 400 and response.get_json()["field"] == "title"
     response = client.post("/api/requests", data="not json", content_type="text/plain")
     assert response.status_code == 400 and response.is_json
+
+
+import pytest  # noqa: E402
+
+
+@pytest.mark.parametrize(
+    "body, field",
+    [({"agency_id": 1, "title": 123}, "title"), ({"agency_id": 1, "title": ["a"]}, "title"),
+     ({"agency_id": 1, "title": "t", "filed_on": 20260901}, "filed_on"),
+     ({"agency_id": 1, "title": "t", "submission_key": ["k"]}, "submission_key"),
+     ({"agency_id": True, "title": "t"}, "agency_id"), ({"agency_id": 1, "title": "t", "method": 3}, "method"),
+     ({"agency_id": 1, "title": "t", "description": {"x": 1}}, "description")],
+)
+def test_wrongly_typed_request_fields_are_400(demo, client, db, body, field):
+    before = db["requests"].count
+    response = client.post("/api/requests", json=body)
+    assert response.status_code == 400 and response.is_json
+    assert response.get_json()["field"] == field
+    assert db["requests"].count == before
+
+
+@pytest.mark.parametrize(
+    "body, field",
+    [({"kind": ["note"]}, "kind"), ({"kind": "note", "note": 5}, "note"),
+     ({"kind": "note", "occurred_on": 20260901}, "occurred_on"), ({"kind": "note", "data": "x"}, "data"),
+     ({"kind": "extension_claimed", "data": {"days": 300000}}, "days"),
+     ({"kind": "extension_claimed", "data": {"days": "10"}}, "days"),
+     ({"kind": "extension_claimed", "data": {"days": 10, "day_type": "lunar"}}, "day_type")],
+)
+def test_wrongly_typed_event_fields_are_400(demo, client, db, body, field):
+    before = db["events"].count
+    response = client.post("/api/requests/1/events", json=body)
+    assert response.status_code == 400 and response.is_json
+    assert response.get_json()["field"] == field
+    assert db["events"].count == before

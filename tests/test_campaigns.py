@@ -14,7 +14,6 @@ REQUESTER = {"name": "Jane Doe", "address": "1 Press Row\nPhiladelphia, PA 19103
 
 @pytest.fixture
 def cdb(db):
-    letters.migrations.apply(db)
     letters.save_requester(db, REQUESTER)
     for i in range(30):
         agencies.upsert(db, {
@@ -146,18 +145,7 @@ def test_run_in_background(app, cdb):
 
 
 @pytest.fixture
-def web(app):
-    from foia.web import campaigns as campaigns_web
-    from foia.web import letters as letters_web
-
-    for blueprint in (letters_web.bp, campaigns_web.bp):  # until they are in foia.web.BLUEPRINTS
-        if blueprint.name not in app.blueprints:
-            app.register_blueprint(blueprint)
-    return app
-
-
-@pytest.fixture
-def wclient(web, client, cdb):
+def wclient(client, cdb):
     return client
 
 
@@ -197,3 +185,21 @@ def test_web_campaign_flow(wclient, cdb):
             break
         time.sleep(0.1)
     assert counts(cdb) == (4, 8)
+
+
+def test_double_submitted_campaign_form_creates_one_campaign(wclient, cdb):
+    form = {"name": "Twice", "template": "ring-partnership", "ring_partners": "1", "options_form": "1",
+            "categories": ["agreement"], "form_key": "same-key"}
+    first = wclient.post("/campaigns/new", data=form)
+    second = wclient.post("/campaigns/new", data=form)
+    assert first.status_code == second.status_code == 303
+    assert first.headers["Location"] == second.headers["Location"]
+    assert cdb.execute("SELECT count(*) FROM campaigns WHERE name = 'Twice'").fetchone()[0] == 1
+    campaign_id = int(first.headers["Location"].rstrip("/").split("/")[-1])
+    deadline = time.time() + 120
+    while wclient.get(f"/campaigns/{campaign_id}/progress").get_json()["status"] in ("pending", "running"):
+        assert time.time() < deadline
+        time.sleep(0.2)
+    per_agency = cdb.execute("SELECT max(n) FROM (SELECT count(*) AS n FROM requests WHERE campaign_id = ? "
+                             "GROUP BY agency_id)", [campaign_id]).fetchone()[0]
+    assert per_agency == 1

@@ -97,3 +97,21 @@ def test_demo_covers_statuses_and_is_idempotent(demo, db):
     before = (db["agencies"].count, db["requests"].count, db["events"].count)
     demo_module.load(db)
     assert (db["agencies"].count, db["requests"].count, db["events"].count) == before
+
+
+def test_extension_days_are_bounded(db, agency_id):
+    request_id = requests.create_request(db, agency_id=agency_id, title="t", filed_on="2026-09-01")
+    for days in (0, 366, 300000, -5, 2.5, True):
+        with pytest.raises(requests.RequestError, match="from 1 to 365"):
+            requests.add_event(db, request_id, "extension_claimed", "2026-09-02", data={"days": days})
+    requests.add_event(db, request_id, "extension_claimed", "2026-09-02", data={"days": 30})
+    assert [e["data"] for e in requests.events(db, request_id)][-1] == {"days": 30}
+
+
+def test_event_of_another_request_cannot_be_deleted_through_this_one(db, agency_id):
+    first = requests.create_request(db, agency_id=agency_id, title="a", filed_on="2026-09-01")
+    second = requests.create_request(db, agency_id=agency_id, title="b", filed_on="2026-09-01")
+    note = requests.add_event(db, second, "note", "2026-09-02", note="keep me")
+    with pytest.raises(requests.NotFound):
+        requests.delete_event(db, note, request_id=first)
+    assert len(requests.events(db, second)) == 2

@@ -122,3 +122,19 @@ def test_proxy_fix_trusts_forwarded_address(instance):
     app.before_request(lambda: seen.setdefault("ip", flask_request.remote_addr))
     app.test_client().get("/login", headers={"X-Forwarded-For": "203.0.113.9"})
     assert seen["ip"] == "203.0.113.9"
+
+
+def test_delete_event_checks_the_request_in_the_url(demo, client, db):
+    first = requests.create_request(db, agency_id=1, title="a", filed_on="2026-09-01")
+    second = requests.create_request(db, agency_id=1, title="b", filed_on="2026-09-01")
+    note = requests.add_event(db, second, "note", "2026-09-02", note="keep me")
+    response = client.post(f"/requests/{first}/events/{note}/delete")
+    assert response.status_code == 404
+    assert len(requests.events(db, second)) == 2
+
+
+def test_extension_days_form_error(demo, client, db):
+    request_id = requests.create_request(db, agency_id=1, title="t", filed_on="2026-09-01")
+    response = client.post(f"/requests/{request_id}/events",
+                           data={"kind": "extension_claimed", "occurred_on": "2026-09-02", "days": "9999"})
+    assert response.status_code == 400 and "from 1 to 365" in response.get_data(as_text=True)

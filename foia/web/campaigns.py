@@ -50,6 +50,7 @@ def create():
             db, name=values["name"], template=values["template"], options=options, states=values["states"],
             kind=values["kind"], ring_partners=values["ring_partners"], pasted=values["pasted"],
             actor=actor_id(), folder=letters.templates_dir(current_app.config),
+            submission_key=request.form.get("form_key") or None,
         )
     except (campaigns.CampaignError, letters.LetterError) as e:
         try:

@@ -90,9 +90,7 @@ def add_event(request_id):
     if values["outcome"] and values["kind"] == "appeal_decided":
         data["outcome"] = values["outcome"]
     if values["kind"] == "extension_claimed" and values["days"]:
-        if not values["days"].isdigit() or not 0 < int(values["days"]) <= 365:
-            return _show(request_id, event_values=values, event_error="Extension days must be a number from 1 to 365.", status=400)
-        data["days"] = int(values["days"])
+        data["days"] = int(values["days"]) if values["days"].isdigit() else values["days"]
     if values["kind"] == "fee_estimate" and values["amount"]:
         data["amount"] = values["amount"][:20]
     try:
@@ -108,7 +106,7 @@ def delete_event(request_id, event_id):
     db = get_db()
     get_or_404(requests.get, db, request_id)
     try:
-        requests.delete_event(db, event_id, actor=actor_id())
+        requests.delete_event(db, event_id, request_id=request_id, actor=actor_id())
     except requests.NotFound as e:
         return _show(request_id, event_error=str(e), status=404)
     except requests.RequestError as e:
