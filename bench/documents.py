@@ -27,21 +27,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.results import record  # noqa: E402
 from foia import create_app, documents  # noqa: E402
 from foia import db as db_module  # noqa: E402
 from foia.filestore import LocalStore  # noqa: E402
 from foia.laws import NAMES  # noqa: E402
 
-RESULTS = Path(__file__).with_name("results.json")
 DOMAIN = ("ring neighbors portal video request footage camera owners memorandum understanding agreement "
           "invoice purchase order training policy law enforcement amazon partnership police department "
           "records release subpoena warrant emergency case number detective sergeant chief").split()
-
-
-def record(key: str, figures: dict) -> None:
-    data = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    data[key] = figures
-    RESULTS.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
 def vocabulary(rng: random.Random, size: int = 20000) -> list[str]:

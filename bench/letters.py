@@ -9,7 +9,6 @@ Prints the figures and merges them into bench/results.json under "letters":
 Run: .venv/bin/python bench/letters.py [--agencies 500]
 """
 import argparse
-import json
 import multiprocessing
 import os
 import shutil
@@ -22,10 +21,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.results import record  # noqa: E402
 from foia import agencies, campaigns, clock, laws, letters  # noqa: E402
 from foia import db as db_module  # noqa: E402
 
-RESULTS = ROOT / "bench" / "results.json"
 
 
 def _raw_pdf(html):
@@ -112,9 +111,7 @@ def main():
             "measured_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
         }
         print(f"campaign / raw = {figures['campaign_vs_raw']} (target >= 0.9)")
-        results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-        results["letters"] = figures
-        RESULTS.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
+        record("letters", figures)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

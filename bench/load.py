@@ -34,28 +34,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.results import record  # noqa: E402
 from foia import accounts, clock, demo, laws, requests  # noqa: E402
 from foia import db as db_module  # noqa: E402
 
-RESULTS = Path(__file__).with_name("results.json")
 BIN = Path(sys.executable).parent
 EMAIL, PASSWORD = "bench@example.org", "load test password"
 WORDS = ["ring", "portal", "footage", "memorandum", "camera", "invoice", "neighbors", "police", "video"]
 # (kind, weight)
 MIX = [("requests_list", 20), ("requests_search", 15), ("agencies_search", 10), ("api_search", 15),
        ("request_page", 10), ("dashboard", 5), ("new_event", 25)]
-
-
-def record(key: str, figures: dict) -> None:
-    """Merge one key into bench/results.json (read, modify, atomic replace)."""
-    try:
-        data = json.loads(RESULTS.read_text())
-    except (FileNotFoundError, ValueError):
-        data = {}
-    data[key] = figures
-    tmp = RESULTS.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
-    os.replace(tmp, RESULTS)
 
 
 def free_port() -> int:

@@ -17,20 +17,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.results import record  # noqa: E402
 from foia import create_app, lifecycle  # noqa: E402
 from foia import db as db_module  # noqa: E402
 from foia.laws import NAMES  # noqa: E402
 
-RESULTS = Path(__file__).with_name("results.json")
 STATUSES = list(lifecycle.STATUSES)
 KINDS = ["filed", "received_by_agency", "acknowledged", "extension_claimed", "note", "note", "partial_release",
          "note", "clarification_requested", "clarification_answered"]
-
-
-def record(key: str, figures: dict) -> None:
-    data = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    data[key] = figures
-    RESULTS.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
 def build(database, n_requests: int, per_request: int) -> None:

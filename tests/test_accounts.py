@@ -14,14 +14,7 @@ NOW = dt.datetime(2026, 9, 1, 9, 0, 0)
 
 
 @pytest.fixture
-def with_accounts_schema(monkeypatch):
-    """Make sure ``db.migrate`` applies the accounts tables (also in CLI subcommands)."""
-    if "foia.accounts" not in db_module.FEATURE_SCHEMAS:
-        monkeypatch.setattr(db_module, "FEATURE_SCHEMAS", db_module.FEATURE_SCHEMAS + ("foia.accounts",))
-
-
-@pytest.fixture
-def adb(tmp_path, with_accounts_schema):
+def adb(tmp_path):
     clock.set_now(NOW)
     database = db_module.connect(str(tmp_path / "foia.db"))
     db_module.migrate(database)
@@ -252,7 +245,7 @@ def test_a_user_can_only_revoke_their_own_tokens(adb):
 
 
 @pytest.fixture
-def cli(tmp_path, monkeypatch, with_accounts_schema):
+def cli(tmp_path, monkeypatch):
     monkeypatch.setenv("FOIA_INSTANCE", str(tmp_path / "instance"))
     runner = CliRunner()
 

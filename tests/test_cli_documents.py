@@ -12,7 +12,6 @@ from foia.filestore import LocalStore
 
 @pytest.fixture
 def request_id(db):
-    documents.migrations.apply(db)
     agency_id, _ = agencies.upsert(db, {"name": "Springfield Police Department", "state": "OR"})
     return requests.create_request(db, agency_id=agency_id, title="Ring MOU", filed_on="2026-08-01")
 

@@ -5,7 +5,7 @@ import zipfile
 import docx
 import pypdf
 
-from foia import agencies, letters, requests
+from foia import agencies, requests
 from foia import db as db_module
 from foia.cli import main
 
@@ -13,7 +13,6 @@ from foia.cli import main
 def setup_db(instance, runner):
     runner("init")
     database = db_module.connect(str(instance / "foia.db"))
-    letters.migrations.apply(database)
     for i, state in enumerate(("PA", "GA", "GA")):
         agencies.upsert(database, {"name": f"Lakeside Police {i}", "state": state, "kind": "police",
                                    "mailing_address": "9 Lake Rd", "ring_partner_since": "2019-05-01" if i else ""})

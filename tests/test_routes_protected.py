@@ -33,38 +33,27 @@ SAFE = {"GET", "HEAD", "OPTIONS"}
 DUMMY_ID = 987654
 
 
-def feature_schemas():
-    """Every feature module with tables, so routes of not-yet-listed features have theirs too."""
-    names = list(db_module.FEATURE_SCHEMAS)
-    for info in pkgutil.iter_modules(foia.__path__):
-        name = f"foia.{info.name}"
-        if name not in names and not info.ispkg and info.name not in ("wsgi",):
-            module = importlib.import_module(name)
-            if isinstance(getattr(module, "migrations", None), Migrations) and name != "foia.db":
-                names.append(name)
-    return tuple(names)
-
-
-def every_blueprint(app):
-    """Register web modules not (yet) listed in ``foia.web.BLUEPRINTS``, so their routes are walked too."""
+def test_every_feature_is_wired_in():
+    """Every web module's blueprint is registered and every module's tables are migrated, so no
+    feature's routes can escape the walk below (nor run without their tables)."""
     for info in pkgutil.iter_modules(foia.web.__path__):
         module = importlib.import_module(f"foia.web.{info.name}")
-        bp = getattr(module, "bp", None)
-        if bp is not None and bp.name not in app.blueprints:
-            app.register_blueprint(bp)
+        if hasattr(module, "bp"):
+            assert info.name in foia.web.BLUEPRINTS, f"foia.web.{info.name} is not in BLUEPRINTS"
+    for info in pkgutil.iter_modules(foia.__path__):
+        if info.ispkg or info.name in ("wsgi", "db"):
+            continue
+        module = importlib.import_module(f"foia.{info.name}")
+        if isinstance(getattr(module, "migrations", None), Migrations):
+            assert f"foia.{info.name}" in db_module.FEATURE_SCHEMAS, f"foia.{info.name} is not in FEATURE_SCHEMAS"
 
 
 @pytest.fixture
-def app(instance, monkeypatch):
-    monkeypatch.setattr(db_module, "FEATURE_SCHEMAS", feature_schemas())
+def app(instance):
     from foia import create_app
 
     application = create_app({"INSTANCE_PATH": str(instance), "TESTING": True, "WTF_CSRF_ENABLED": False})
-    if "auth" not in application.blueprints:
-        auth.init_app(application)
-    every_blueprint(application)
     database = db_module.connect(application.config["DATABASE"])
-    db_module.migrate(database)
     for role in ("admin", "member", "viewer"):
         accounts.create_user(database, f"{role}@example.org", PASSWORD, role)
     database.conn.close()

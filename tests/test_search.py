@@ -9,7 +9,6 @@ from foia.filestore import LocalStore
 
 @pytest.fixture
 def env(db, instance):
-    documents.migrations.apply(db)
     store = LocalStore(instance / "files")
     or_agency, _ = agencies.upsert(db, {"name": "Springfield Police Department", "state": "OR"})
     tx_agency, _ = agencies.upsert(db, {"name": "Austin Police Department", "state": "TX"})

@@ -6,20 +6,10 @@ import pytest
 
 from foia import agencies, documents, requests
 from foia.filestore import LocalStore
-from foia.web import documents as documents_web
-
-
-@pytest.fixture
-def app(app):
-    if "documents" not in app.blueprints:  # until foia.web lists the blueprint itself
-        app.register_blueprint(documents_web.bp)
-        app.extensions["foia.sections"]["request"].append(documents_web.REQUEST_SECTION)
-    return app
 
 
 @pytest.fixture
 def request_id(db):
-    documents.migrations.apply(db)
     agency_id, _ = agencies.upsert(db, {"name": "Springfield Police Department", "state": "OR"})
     return requests.create_request(db, agency_id=agency_id, title="Ring MOU", filed_on="2026-08-01")
 
