@@ -89,11 +89,13 @@ def test_filter_requests_and_agencies(page):
     page.goto(page.base + "/requests/")
     page.select_option("select[name=state]", "FL")
     page.click("form.filters button[type=submit]")
+    page.wait_for_url("**state=FL**")
     rows = page.locator("table.requests tbody tr")
     assert rows.count() == 4
     assert all("(FL)" in rows.nth(i).inner_text() for i in range(rows.count()))
     page.goto(page.base + "/agencies/")
     page.fill("input[name=q]", "naperville")
     page.click("form.filters button[type=submit]")
+    page.wait_for_url("**q=naperville**")
     page.click("text=Naperville Police Department")
     assert "Illinois Freedom of Information Act" in page.content() or "5 ILCS" in page.content()
