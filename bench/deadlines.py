@@ -7,9 +7,9 @@
 2. One dispatcher tick (``reminders.tick`` after the day's refresh: the claim UPDATE plus the check)
    with 100,000 pending reminders of which none is due. Target: <= 20 ms.
 
-Prints the figures and records them in bench/results.json under "deadlines".
+Prints the figures and records them in bench/results.json under "deadlines" (not with --no-record).
 
-    .venv/bin/python bench/deadlines.py [--requests 100000] [--ticks 200]
+    .venv/bin/python bench/deadlines.py [--requests 100000] [--ticks 200] [--no-record]
 """
 import argparse
 import datetime as dt
@@ -24,18 +24,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.results import record  # noqa: E402
 from foia import clock, deadlines, laws, lifecycle, reminders  # noqa: E402
 from foia import db as db_module  # noqa: E402
 
-RESULTS = Path(__file__).with_name("results.json")
 TODAY = dt.date(2026, 9, 15)
 STAMP = "2026-09-01T09:00:00"
-
-
-def record(key: str, figures: dict) -> None:
-    data = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    data[key] = figures
-    RESULTS.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
 def timeline(rng: random.Random) -> list[tuple[str, str, str]]:
@@ -126,6 +120,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=100_000)
     parser.add_argument("--reminders", type=int, default=100_000)
     parser.add_argument("--ticks", type=int, default=200)
+    parser.add_argument("--no-record", action="store_true", help="print the figures only")
     args = parser.parse_args()
     rng = random.Random(4)
     clock.set_now(f"{TODAY.isoformat()}T08:00:00")
@@ -195,7 +190,8 @@ def main() -> None:
           f"on {os.cpu_count()} CPUs")
     print(f"dispatcher tick, {pending:,} pending, none due: median {figures['tick_median_ms']} ms, "
           f"p95 {figures['tick_p95_ms']} ms, max {figures['tick_max_ms']} ms (target <= 20 ms)")
-    record("deadlines", figures)
+    if not args.no_record:
+        record("deadlines", figures)
 
 
 if __name__ == "__main__":

@@ -46,14 +46,27 @@ def libreoffice_rate(docx_paths, work: Path) -> dict | None:
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     if not soffice:
         return None
+    env = {**os.environ, "HOME": str(work)}
     out = work / "lo"
     out.mkdir()
+    # Warm-up: LibreOffice's first start builds its profile.
+    subprocess.run([soffice, "--headless", "--convert-to", "pdf", "--outdir", str(out), str(docx_paths[0])],
+                   check=True, capture_output=True, env=env)
+    # Its best case: one process converting the whole batch.
     start = time.perf_counter()
     subprocess.run([soffice, "--headless", "--convert-to", "pdf", "--outdir", str(out), *map(str, docx_paths)],
-                   check=True, capture_output=True, env={**os.environ, "HOME": str(work)})
+                   check=True, capture_output=True, env=env)
     seconds = time.perf_counter() - start
+    # One letter at a time, as a person or a simple script converts them.
+    single = docx_paths[:10]
+    start = time.perf_counter()
+    for path in single:
+        subprocess.run([soffice, "--headless", "--convert-to", "pdf", "--outdir", str(out), str(path)],
+                       check=True, capture_output=True, env=env)
+    single_seconds = time.perf_counter() - start
     return {"letters": len(docx_paths), "seconds": round(seconds, 2),
-            "pdf_per_second": round(len(docx_paths) / seconds, 2)}
+            "pdf_per_second": round(len(docx_paths) / seconds, 2),
+            "one_at_a_time_pdf_per_second": round(len(single) / single_seconds, 2)}
 
 
 def main():
@@ -66,7 +79,6 @@ def main():
     try:
         db = db_module.connect(str(work / "foia.db"))
         db_module.migrate(db)
-        letters.migrations.apply(db)
         laws.load_into(db)
         letters.save_requester(db, {"name": "Jane Doe", "organization": "Springfield Watch",
                                     "address": "1 Press Row\nPhiladelphia, PA 19103", "email": "jane@example.org",
@@ -99,14 +111,17 @@ def main():
         raw = raw_weasyprint_rate(htmls)
         print(f"raw WeasyPrint, 2 processes: {raw['pdf_per_second']} PDF/s ({raw['seconds']} s)")
         lo = libreoffice_rate([letters.file_path(r, work / "letters") for r in docx_rows[:args.lo_sample]], work)
-        print(f"LibreOffice DOCX->PDF: {lo['pdf_per_second']} PDF/s" if lo else "LibreOffice: soffice not installed")
+        print(f"LibreOffice DOCX->PDF: {lo['pdf_per_second']} PDF/s in one batch, "
+              f"{lo['one_at_a_time_pdf_per_second']} PDF/s one at a time" if lo else "LibreOffice: soffice not installed")
 
         figures = {
             "campaign": campaign,
             "weasyprint_raw": raw,
             "libreoffice": lo,
             "campaign_vs_raw": round(campaign["pdf_per_second"] / raw["pdf_per_second"], 3),
-            "campaign_vs_libreoffice": round(campaign["pdf_per_second"] / lo["pdf_per_second"], 2) if lo else None,
+            "campaign_vs_libreoffice_batch": round(campaign["pdf_per_second"] / lo["pdf_per_second"], 2) if lo else None,
+            "campaign_vs_libreoffice_one_at_a_time": (
+                round(campaign["pdf_per_second"] / lo["one_at_a_time_pdf_per_second"], 2) if lo else None),
             "pages_per_letter": len(__import__("pypdf").PdfReader(letters.file_path(pdf_rows[0], work / "letters")).pages),
             "measured_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
         }

@@ -30,6 +30,7 @@ DEFAULTS = {
     "REMINDER_FOLLOW_UP_HORIZON": 1,
     "APPEAL_DEFAULT_DAYS": 30,
     "REMINDER_APPEAL_WARNING_DAYS": 7,
+    "REMINDER_MAX_ATTEMPTS": 10,  # e-mail attempts before a reminder is marked failed
     "BASE_URL": "http://127.0.0.1:5000",  # for links in e-mail and the calendar feed
     "LETTER_TEMPLATES": "",  # folder of letter templates; default: the top-level letters/
     "PROXY_FIX": 0,  # number of reverse proxies in front whose X-Forwarded-* headers to trust
@@ -60,6 +61,7 @@ ENV_KEYS = {
     "REMINDER_FOLLOW_UP_HORIZON": int,
     "APPEAL_DEFAULT_DAYS": int,
     "REMINDER_APPEAL_WARNING_DAYS": int,
+    "REMINDER_MAX_ATTEMPTS": int,
     "BASE_URL": str,
     "LETTER_TEMPLATES": str,
     "PROXY_FIX": int,

@@ -13,23 +13,31 @@
 - Laws with no fixed period: no legal due date, a follow-up date instead (default 10 business days).
 - Clarification: ``clarification_requested`` stops the clock (that day still counts),
   ``clarification_answered`` restarts it from the answer date with the days that remained, or
-  with the full period where ``law-settings.csv`` says the law restarts it.
+  with the full period where ``law-settings.csv`` says the law restarts it. A request made on the
+  due date itself (for calendar days: up to the business day the due date rolls forward to) still
+  stops the clock; no days remain, so the answer date (or the next business day, if it is closed)
+  becomes the due date. A request made after the due date changes nothing.
 
 Every date carries explanation lines: the rule, the citation, the days counted and each day
 skipped with its reason. :func:`refresh` and :func:`refresh_all` write the results to the database
 (``requests.due_on`` and the ``request_dates`` table) and re-plan the request's reminders.
 """
+import contextlib
 import csv
 import dataclasses
 import datetime as dt
+import gc
 import itertools
-import os
+import logging
 from pathlib import Path
 
 from sqlite_utils.migrations import Migrations
 
 from . import clock, laws, lifecycle, workdays
+from . import config as foia_config
 from .db import loads, run_script, transaction
+
+log = logging.getLogger(__name__)
 
 LAW_SETTINGS_CSV = Path(__file__).parent / "data" / "law-settings.csv"
 
@@ -107,6 +115,7 @@ class Settings:
     reminder_hour: int = 9  # local hour reminders fall due
     digest: bool = False  # one e-mail per recipient per dispatch instead of one per reminder
     group_email: str = ""  # recipient of requests that have no owner
+    max_attempts: int = 10  # e-mail delivery attempts before a reminder is marked failed
 
 
 # field -> (config key, settings-table key)
@@ -120,11 +129,12 @@ SETTING_KEYS = {
     "reminder_hour": ("REMINDER_HOUR", "reminders.hour"),
     "digest": ("REMINDER_DIGEST", "reminders.digest"),
     "group_email": ("REMINDER_EMAIL", "reminders.group_email"),
+    "max_attempts": ("REMINDER_MAX_ATTEMPTS", "reminders.max_attempts"),
 }
 SETTING_LIMITS = {
     "follow_up_business_days": (1, 120), "due_soon_business_days": (0, 30),
     "follow_up_every_days": (1, 90), "follow_up_horizon": (1, 20), "appeal_default_days": (1, 365),
-    "appeal_warning_days": (0, 90), "reminder_hour": (0, 23),
+    "appeal_warning_days": (0, 90), "reminder_hour": (0, 23), "max_attempts": (1, 100),
 }
 
 
@@ -144,14 +154,13 @@ def _cast(name: str, value):
 
 
 def load_settings(db=None, config: dict | None = None) -> Settings:
-    """Defaults, overridden by ``config`` (or the ``FOIA_*`` environment when no config is given),
-    then by values saved in the ``settings`` table (the settings page)."""
+    """Defaults, overridden by ``config`` (by default the configuration this process loaded:
+    :func:`foia.config.current`), then by values saved in the ``settings`` table (the settings page)."""
+    if config is None:
+        config = foia_config.current()
     values = {}
     for name, (config_key, table_key) in SETTING_KEYS.items():
-        if config is not None:
-            raw = config.get(config_key)
-        else:
-            raw = os.environ.get("FOIA_" + config_key)
+        raw = config.get(config_key)
         if raw not in (None, ""):
             values[name] = _cast(name, raw)
     if db is not None:
@@ -178,10 +187,14 @@ def save_settings(db, values: dict) -> Settings:
         raise ValueError(f"group e-mail: {cleaned['group_email']!r} is not an e-mail address")
     with transaction(db):
         for name, value in cleaned.items():
-            text = ("1" if value else "0") if isinstance(value, bool) else str(value)
-            db.execute("INSERT INTO settings (key, value) VALUES (?, ?) "
-                       "ON CONFLICT(key) DO UPDATE SET value = excluded.value", [SETTING_KEYS[name][1], text])
+            store_setting(db, SETTING_KEYS[name][1], ("1" if value else "0") if isinstance(value, bool) else str(value))
     return load_settings(db)
+
+
+def store_setting(db, key: str, value: str) -> None:
+    """Write one row of the ``settings`` table (inside the caller's transaction)."""
+    db.execute("INSERT INTO settings (key, value) VALUES (?, ?) "
+               "ON CONFLICT(key) DO UPDATE SET value = excluded.value", [key, value])
 
 
 @dataclasses.dataclass
@@ -285,7 +298,8 @@ class Dates:
         }
 
 
-def _date(value) -> dt.date:
+def as_date(value) -> dt.date:
+    """A date from a date, a datetime or an ISO text (its first ten characters)."""
     if type(value) is str and len(value) == 10:
         return dt.date.fromisoformat(value)
     if isinstance(value, dt.datetime):
@@ -322,10 +336,17 @@ class _Count:
         self.skipped: list[workdays.Skipped] = []
         origin, left = start, days
         for asked, answered in pauses:
-            end = self._advance(cal, origin, left, unit, False)[0]
-            if asked >= end:
+            # The last day on which the agency may still ask: the due date, rolled forward for
+            # calendar days. Asking on that day stops the clock with no days left.
+            limit = self._advance(cal, origin, left, unit, False)[0]
+            if unit == "calendar":
+                limit = cal.roll_forward(limit)[0]
+            if asked > limit:
                 break
-            used = cal.count_business_days(origin, asked) if unit == "business" else (asked - origin).days
+            if unit == "business":
+                used = cal.count_business_days(origin, asked)
+            else:
+                used = min((asked - origin).days, left)
             self.pauses_used += 1
             if explain:
                 if unit == "business":
@@ -356,6 +377,9 @@ class _Count:
     @staticmethod
     def _advance(cal, origin, left, unit, skipped):
         if unit == "business":
+            if left == 0:  # the clock was stopped on the due date: due when it restarts
+                day, passed = cal.roll_forward(origin)
+                return day, (passed if skipped else [])
             return cal.add_business_days(origin, left, skipped)
         return origin + dt.timedelta(days=left), []
 
@@ -393,7 +417,7 @@ def compute(law: laws.Law, events: list[dict], today: dt.date, closed_days=None,
     events are already in timeline order (by date, then id).
     """
     settings = settings or Settings()
-    today = _date(today)
+    today = as_date(today)
     cal = workdays.calendar_for(law.jurisdiction, closed_days)
     result = Dates(law.jurisdiction, law.law_name, law.citation, law.day_type, law.response_days,
                    today=today, calendar=cal)
@@ -423,7 +447,7 @@ def compute(law: laws.Law, events: list[dict], today: dt.date, closed_days=None,
         if explain:
             result.explain["received"] = ["Not filed yet: the deadline starts when the agency receives the request."]
         return result
-    day0 = result.received = _date(start_event["occurred_on"])
+    day0 = result.received = as_date(start_event["occurred_on"])
     result.received_from = start_event["kind"]
     ex = result.explain
     if explain:
@@ -434,7 +458,7 @@ def compute(law: laws.Law, events: list[dict], today: dt.date, closed_days=None,
     # Clarification pauses, in timeline order: [(asked, answered or None)].
     pauses: list[tuple[dt.date, dt.date | None]] = []
     for event in clarifications:
-        on = _date(event["occurred_on"])
+        on = as_date(event["occurred_on"])
         if event["kind"] == "clarification_requested":
             if on < day0:
                 if explain:
@@ -546,7 +570,7 @@ def _extension(result, law, event, extended, count, cal, pauses, special, explai
 
 
 def _appeal(result, law, denial, cal, special, settings, explain):
-    on = result.denied_on = _date(denial["occurred_on"])
+    on = result.denied_on = as_date(denial["occurred_on"])
     if special.appeal_days:
         days, unit, source = special.appeal_days, special.appeal_day_type, special.source
     else:
@@ -625,11 +649,12 @@ DATE_COLUMNS = ("target_kind", "received", "due", "extended_due", "acknowledge_b
 
 def _row(dates: Dates) -> tuple:
     """The stored form of ``dates``, in DATE_COLUMNS order."""
-    def iso(day):
-        return day.isoformat() if day else None
-    return (dates.target_kind, iso(dates.received), iso(dates.due), iso(dates.extended_due),
-            iso(dates.acknowledge_by), int(dates.acknowledged), iso(dates.follow_up), iso(dates.appeal_by),
-            dates.clock, iso(dates.paused_since))
+    received, due, extended_due, acknowledge_by, follow_up, appeal_by, paused_since = [
+        day.isoformat() if day else None for day in (dates.received, dates.due, dates.extended_due,
+                                                     dates.acknowledge_by, dates.follow_up, dates.appeal_by,
+                                                     dates.paused_since)]
+    return (dates.target_kind, received, due, extended_due, acknowledge_by, int(dates.acknowledged), follow_up,
+            appeal_by, dates.clock, paused_since)
 
 
 def _stored(db, request_id=None) -> dict[int, tuple]:
@@ -643,113 +668,191 @@ class UnknownRequest(LookupError):
     pass
 
 
-def _load_one(db, request_id):
-    rows = list(db.query(
-        """SELECT r.id, r.status, r.owner_id, a.state, a.closed_days FROM requests r
-           JOIN agencies a ON a.id = r.agency_id WHERE r.id = ?""", [request_id]))
-    if not rows:
+# A request's row with what its dates depend on besides the timeline, in this column order.
+REQUEST_ROWS = """SELECT r.id, r.status, r.owner_id, r.updated_at, a.state, a.closed_days
+                  FROM requests r JOIN agencies a ON a.id = r.agency_id"""
+TIMELINE = "SELECT id, kind, occurred_on, data FROM events WHERE request_id = ? ORDER BY occurred_on, id"
+
+
+def _inputs(db, request_id):
+    """What one request's dates are computed from: (row as in REQUEST_ROWS, law, timeline)."""
+    row = db.execute(REQUEST_ROWS + " WHERE r.id = ?", [request_id]).fetchone()
+    if row is None:
         raise UnknownRequest(f"No request with id {request_id}.")
-    return rows[0]
+    law = laws.get(db, row[4])
+    if law is None:
+        raise UnknownRequest(f"No law on file for jurisdiction {row[4]!r}.")
+    return row, law, list(db.query(TIMELINE, [request_id]))
 
 
 def for_request(db, request_id, today=None, settings: Settings | None = None, explain=True) -> Dates:
     """Compute (without storing) the dates of one request."""
-    row = _load_one(db, request_id)
-    law = laws.get(db, row["state"])
-    if law is None:
-        raise UnknownRequest(f"No law on file for jurisdiction {row['state']!r}.")
-    events = list(db.query("SELECT id, kind, occurred_on, data FROM events WHERE request_id = ? "
-                           "ORDER BY occurred_on, id", [request_id]))
-    return compute(law, events, today or clock.today(), row["closed_days"], settings or load_settings(db),
-                   status=row["status"], explain=explain)
+    row, law, events = _inputs(db, request_id)
+    return compute(law, events, today or clock.today(), row[5], settings or load_settings(db),
+                   status=row[1], explain=explain)
 
 
 def refresh(db, request_id, today=None, settings: Settings | None = None) -> Dates:
-    """Recompute one request's dates, store them and re-plan its reminders (one transaction).
+    """Recompute one request's dates, store them and re-plan its reminders (one transaction, which
+    also covers the reads, so a change made meanwhile elsewhere cannot be overwritten).
 
     Called after every change to the request's timeline, agency or owner.
     """
     from . import reminders
 
-    today = _date(today or clock.today())
+    today = as_date(today or clock.today())
     settings = settings or load_settings(db)
-    row = _load_one(db, request_id)
-    law = laws.get(db, row["state"])
-    if law is None:
-        raise UnknownRequest(f"No law on file for jurisdiction {row['state']!r}.")
-    events = list(db.query("SELECT id, kind, occurred_on, data FROM events WHERE request_id = ? "
-                           "ORDER BY occurred_on, id", [request_id]))
-    try:
-        status = lifecycle.derive_status(events) if events else row["status"]
-    except lifecycle.TransitionError:
-        status = row["status"]
-    dates = compute(law, events, today, row["closed_days"], settings, status=status)
     with transaction(db):
-        old = _stored(db, request_id)
-        _store(db, [(request_id, dates)], old)
-        reminders.replan(db, request_id, dates, status, today, settings=settings, owner_id=row["owner_id"])
+        row, law, events = _inputs(db, request_id)
+        try:
+            status = lifecycle.derive_status(events) if events else row[1]
+        except lifecycle.TransitionError:
+            status = row[1]
+        dates = compute(law, events, today, row[5], settings, status=status)
+        _store(db, [(request_id, dates)], _stored(db, request_id))
+        reminders.replan(db, request_id, dates, status, today, settings=settings, owner_id=row[2])
     return dates
 
 
 def _store(db, computed, old):
     now = clock.stamp()
-    due_updates, upserts = [], []
+    due_updates, inserts, updates = [], [], []
     for request_id, dates in computed:
         row = _row(dates)
         due_on = row[3] or row[2] or row[6]  # extended_due, due, follow_up
         before = old.get(request_id)
         if before is None:
-            upserts.append((request_id, *row, 0, now))
+            inserts.append((request_id, *row, 0, now))
             due_updates.append((due_on, request_id))
             continue
         if before[0] != row:
-            upserts.append((request_id, *row, before[1] + 1, now))
+            updates.append((request_id, *row, before[1] + 1, now))
             if (before[0][3] or before[0][2] or before[0][6]) != due_on:
                 due_updates.append((due_on, request_id))
     cols = ("request_id",) + DATE_COLUMNS + ("sequence", "changed_at")
-    if upserts:
-        db.conn.executemany(
-            f"INSERT INTO request_dates ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))}) "
-            f"ON CONFLICT(request_id) DO UPDATE SET "
-            + ", ".join(f"{c} = excluded.{c}" for c in cols[1:]), upserts)
+    insert = f"INSERT INTO request_dates ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
+    if inserts:
+        db.conn.executemany(insert, inserts)
+    if updates:
+        db.conn.executemany(f"{insert} ON CONFLICT(request_id) DO UPDATE SET "
+                            + ", ".join(f"{c} = excluded.{c}" for c in cols[1:]), updates)
     if due_updates:
         db.conn.executemany("UPDATE requests SET due_on = ? WHERE id = ? AND due_on IS NOT ?",
                             [(due, rid, due) for due, rid in due_updates])
 
 
-def refresh_all(db, today=None, settings: Settings | None = None) -> int:
-    """Recompute every request's dates and reminders in bulk (after a law, holiday or settings
-    change, and once a day so follow-up reminders keep coming). Returns the number of requests."""
-    from . import reminders
+@contextlib.contextmanager
+def _without_cycle_collection():
+    """Pause Python's cycle collector: a bulk recompute makes hundreds of thousands of small
+    objects that form no cycles, and the collector would walk all of them again and again."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
-    today = _date(today or clock.today())
-    settings = settings or load_settings(db)
-    all_laws = laws.all_laws(db)
-    requests = db.execute(
-        """SELECT r.id, r.status, r.owner_id, a.state, a.closed_days FROM requests r
-           JOIN agencies a ON a.id = r.agency_id ORDER BY r.id""").fetchall()
+
+@contextlib.contextmanager
+def _snapshot(db):
+    """Reads that see the database as of one moment (a read transaction); yields a function giving
+    the ``PRAGMA data_version`` of that moment, or None when the caller's transaction is open."""
+    if db.conn.in_transaction:
+        yield lambda: None
+        return
+    db.execute("BEGIN")
+    try:
+        yield lambda: _data_version(db)
+    finally:
+        db.execute("COMMIT")
+
+
+def _data_version(db) -> int:
+    """Changes whenever another connection commits (SQLite's ``PRAGMA data_version``)."""
+    return db.execute("PRAGMA data_version").fetchone()[0]
+
+
+def _timelines(db) -> dict[int, list[dict]]:
+    """Every request's timeline, in order: request_id -> events."""
     cursor = db.execute("SELECT request_id, id, kind, occurred_on, data FROM events "
                         "ORDER BY request_id, occurred_on, id")
-    by_request: dict[int, list[dict]] = {}
-    for request_id, group in itertools.groupby(cursor.fetchall(), key=lambda r: r[0]):
-        by_request[request_id] = [{"id": i, "kind": k, "occurred_on": o, "data": d} for _, i, k, o, d in group]
-    computed, plans = [], []
-    for request_id, status, owner_id, state, closed_days in requests:
-        law = all_laws.get(state)
-        if law is None:
-            continue
-        dates = compute(law, by_request.get(request_id, []), today, closed_days, settings,
-                        status=status, explain=False, ordered=True)
-        computed.append((request_id, dates))
-        plans.append((request_id, dates, status, owner_id))
+    return {request_id: [{"id": i, "kind": k, "occurred_on": o, "data": d} for _, i, k, o, d in group]
+            for request_id, group in itertools.groupby(cursor.fetchall(), key=lambda r: r[0])}
+
+
+def _compute_row(row, law, events, today, settings, errors):
+    """(dates, status, owner_id) of one request row for :func:`refresh_all`, or None when its
+    jurisdiction has no law or its dates cannot be computed (logged and added to ``errors``)."""
+    if law is None:
+        return None
+    try:
+        dates = compute(law, events, today, row[5], settings, status=row[1], explain=False, ordered=True)
+    except Exception as e:  # bad data in one timeline or agency must not stop the others
+        log.exception("deadlines: request %s skipped, its dates cannot be computed", row[0])
+        errors.append((row[0], f"{type(e).__name__}: {e}"))
+        return None
+    return dates, row[1], row[2]
+
+
+def _changed_since(db, rows, timelines, all_laws):
+    """Compare the inputs read earlier (``rows``, ``timelines``, ``all_laws``) with the database
+    now: returns (rows that are new or changed, ids of requests gone, the laws now)."""
+    laws_now = laws.all_laws(db)
+    moved = {code for code in set(all_laws) | set(laws_now) if all_laws.get(code) != laws_now.get(code)}
+    before = {row[0]: row for row in rows}
+    events_now = {r[0]: (r[1], r[2]) for r in db.execute(
+        "SELECT request_id, count(*), max(id) FROM events GROUP BY request_id")}
+    changed = []
+    rows_now = db.execute(REQUEST_ROWS).fetchall()
+    for row in rows_now:
+        events = timelines.get(row[0], ())
+        seen = (len(events), max(e["id"] for e in events)) if events else None
+        if before.get(row[0]) != row or events_now.get(row[0]) != seen or row[4] in moved:
+            changed.append(row)
+    gone = set(before) - {row[0] for row in rows_now}
+    return changed, gone, laws_now
+
+
+def refresh_all(db, today=None, settings: Settings | None = None, errors: list | None = None) -> int:
+    """Recompute every request's dates and reminders in bulk (after a law, holiday or settings
+    change, and once a day so follow-up reminders keep coming). Returns the number of requests.
+
+    The inputs are read as of one moment and computed without holding the write lock. Inside the
+    write transaction, requests whose inputs changed meanwhile (an event recorded by a web worker,
+    a new owner, an agency's closed days, a law) are read and computed again, so stale dates never
+    overwrite fresh ones. A request whose dates cannot be computed (bad data) is logged, listed in
+    ``errors`` as (request_id, message) and keeps what was stored; the others go on.
+    """
+    from . import reminders
+
+    today = as_date(today or clock.today())
+    settings = settings or load_settings(db)
+    errors = [] if errors is None else errors
     # A bigger page cache for this connection: the bulk writes touch several indexes at once.
     db.execute("PRAGMA cache_size = -65536")
-    with transaction(db):
-        _store(db, computed, _stored(db))
-        reminders.replan_many(db, plans, today, settings=settings)
-        db.execute("INSERT INTO settings (key, value) VALUES ('deadlines.refreshed_on', ?) "
-                   "ON CONFLICT(key) DO UPDATE SET value = excluded.value", [today.isoformat()])
-    return len(computed)
+    with _without_cycle_collection():
+        with _snapshot(db) as version_of_snapshot:
+            all_laws = laws.all_laws(db)
+            rows = db.execute(REQUEST_ROWS + " ORDER BY r.id").fetchall()
+            timelines = _timelines(db)
+            version = version_of_snapshot()
+        results = {row[0]: _compute_row(row, all_laws.get(row[4]), timelines.get(row[0], ()), today, settings,
+                                        errors) for row in rows}
+        with transaction(db):
+            if version is not None and _data_version(db) != version:
+                changed, gone, laws_now = _changed_since(db, rows, timelines, all_laws)
+                for request_id in gone:
+                    del results[request_id]
+                for row in changed:
+                    errors[:] = [e for e in errors if e[0] != row[0]]
+                    events = list(db.query(TIMELINE, [row[0]]))
+                    results[row[0]] = _compute_row(row, laws_now.get(row[4]), events, today, settings, errors)
+            done = [(request_id, *result) for request_id, result in results.items() if result is not None]
+            _store(db, [(request_id, dates) for request_id, dates, _, _ in done], _stored(db))
+            reminders.replan_many(db, done, today, settings=settings)
+            store_setting(db, "deadlines.refreshed_on", today.isoformat())
+    return len(done)
 
 
 def refreshed_on(db) -> str | None:
@@ -760,7 +863,7 @@ def refreshed_on(db) -> str | None:
 def dashboard(db, today=None, limit: int = 50) -> dict:
     """What the dashboard shows: overdue requests, those due within a week, and those whose
     acknowledgement is due or late. Each row carries the request, agency and dates."""
-    today = _date(today or clock.today())
+    today = as_date(today or clock.today())
     week = (today + dt.timedelta(days=7)).isoformat()
     base = """SELECT r.id, r.title, r.status, a.name AS agency_name, a.state AS agency_state,
                      d.target_kind, d.due, d.extended_due, d.follow_up, d.acknowledge_by, d.clock,

@@ -16,6 +16,7 @@ import icalendar
 
 from . import clock
 from .db import transaction
+from .deadlines import store_setting
 
 PRODID = "-//foia//public-records deadlines//EN"
 TOKEN_KEY = "calendar_token"
@@ -106,8 +107,7 @@ def token(db, *, rotate: bool = False) -> str:
         if rows and not rotate:
             return rows[0]["value"]
         value = secrets.token_urlsafe(24)
-        db.execute("INSERT INTO settings (key, value) VALUES (?, ?) "
-                   "ON CONFLICT(key) DO UPDATE SET value = excluded.value", [TOKEN_KEY, value])
+        store_setting(db, TOKEN_KEY, value)
         return value
 
 

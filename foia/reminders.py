@@ -8,8 +8,13 @@ dispatcher stopped are kept and caught up).
 
 :func:`dispatch_due` claims due reminders with one ``UPDATE`` (a claim token plus a lease in
 ``next_attempt_at``), so two dispatchers in two processes never deliver one twice; it then sends,
-and records ``sent_at`` or the error, retrying failures with exponential backoff. A dispatcher that
+and records ``sent_at`` or the error, retrying failures with exponential backoff. Each claim and,
+before each message, a renewal of the lease use the time of that moment, and a reminder whose
+claim another dispatcher has taken over (its lease ran out) is left to that one. A dispatcher that
 dies mid-send leaves its claim to expire after the lease, and the reminder is picked up again.
+After ``max_attempts`` failed deliveries (a setting, default 10) a reminder is marked failed
+(``outcome = 'failed'``, still unsent): it is shown with its error and stops being retried until a
+user asks for a retry.
 
 Channels: ``email`` (the owner's address, else the group address) and ``app`` (the in-app
 inbox of the owner, or of every admin and member when the request has no owner).
@@ -17,14 +22,17 @@ inbox of the owner, or of every admin and member when the request has no owner).
 import dataclasses
 import datetime as dt
 import json
+import logging
 import uuid
 
 from sqlite_utils.migrations import Migrations
 
 from . import clock, mail
+from . import config as foia_config
 from .db import loads, run_script, transaction
-from .deadlines import Dates, Settings, load_settings
+from .deadlines import Dates, Settings, as_date, load_settings
 
+log = logging.getLogger(__name__)
 migrations = Migrations("foia.reminders")
 
 KINDS = {
@@ -218,7 +226,7 @@ def replan(db, request_id, dates: Dates, status: str, today, settings: Settings 
     """Replace a request's pending planned reminders by what ``dates`` now call for, keeping sent
     ones and the user's own. Returns counts {"added", "removed", "kept"}."""
     settings = settings or load_settings(db)
-    today = _date(today)
+    today = as_date(today)
     with transaction(db):
         if owner_id is None:
             rows = list(db.query("SELECT owner_id FROM requests WHERE id = ?", [request_id]))
@@ -233,7 +241,7 @@ def replan(db, request_id, dates: Dates, status: str, today, settings: Settings 
 def replan_many(db, plans, today, settings: Settings | None = None) -> dict:
     """:func:`replan` for many requests at once: ``plans`` is [(request_id, dates, status, owner_id)]."""
     settings = settings or load_settings(db)
-    today = _date(today)
+    today = as_date(today)
     with transaction(db):
         prefs = {r["request_id"]: set(loads(r["disabled"], [])) for r in db.query("SELECT * FROM reminder_prefs")}
         existing = db.execute(f"SELECT {EXISTING} FROM reminders WHERE sent_at IS NULL OR due_at >= ?",
@@ -298,20 +306,12 @@ def _apply(db, plans, existing, prefs, users, today, settings) -> dict:
     return {"added": len(inserts), "removed": len(deletes), "kept": kept}
 
 
-def _date(value) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(str(value)[:10])
-
-
 def add_custom(db, request_id, day, note="", *, actor=None, today=None, settings: Settings | None = None) -> int:
     """The user's own "remind me on DATE" (kept across re-plans). Returns how many were added."""
     settings = settings or load_settings(db)
-    today = _date(today or clock.today())
+    today = as_date(today or clock.today())
     try:
-        day = _date(day)
+        day = as_date(day)
     except ValueError:
         raise ReminderError(f"{day!r} is not a date (use YYYY-MM-DD).") from None
     if day < today:
@@ -351,13 +351,18 @@ def delete_pending(db, reminder_id, request_id=None) -> None:
 
 
 def retry_now(db, reminder_id, now=None) -> None:
-    """Make a failed reminder due again at once (the next dispatcher tick sends it)."""
-    now = (now or clock.now()).isoformat(timespec="seconds")
+    """Make a failed reminder due again at once (the next dispatcher tick sends it), including one
+    marked failed after its last attempt: it gets one more attempt."""
     with transaction(db):
-        cursor = db.execute("UPDATE reminders SET next_attempt_at = ? WHERE id = ? AND sent_at IS NULL "
-                            "AND claim_token IS NULL", [now, reminder_id])
+        cursor = db.execute("UPDATE reminders SET next_attempt_at = ?, outcome = NULL WHERE id = ? "
+                            "AND sent_at IS NULL AND claim_token IS NULL", [_stamp(now or clock.now()), reminder_id])
         if not cursor.rowcount:
             raise ReminderError(f"Reminder {reminder_id} is not waiting to be sent.")
+
+
+def get(db, reminder_id) -> dict | None:
+    rows = list(db.query("SELECT * FROM reminders WHERE id = ?", [reminder_id]))
+    return rows[0] if rows else None
 
 
 def for_request(db, request_id) -> list[dict]:
@@ -383,15 +388,21 @@ def listing(db, *, pending_only=False, failed_only=False, limit=200) -> list[dic
 class Report:
     claimed: int = 0
     sent: int = 0  # e-mails and app notifications delivered
-    failed: int = 0  # will be retried
+    failed: int = 0  # retried later, or marked failed after the last attempt
+    given_up: int = 0  # of those failed: marked failed, no more automatic retries
+    taken_over: int = 0  # claims that ran out and were taken by another dispatcher before sending
     skipped: int = 0  # e-mail while mail is off, app reminders with nobody to notify
     messages: int = 0  # e-mail messages handed to the SMTP server
     notifications: int = 0
     errors: list[str] = dataclasses.field(default_factory=list)
 
     def summary(self) -> str:
-        text = (f"{self.claimed} due: {self.sent} delivered, {self.failed} failed (will retry), "
+        retry = f"{self.failed - self.given_up} will be retried" + (
+            f", {self.given_up} marked failed after the last attempt" if self.given_up else "")
+        text = (f"{self.claimed} due: {self.sent} delivered, {self.failed} failed ({retry}), "
                 f"{self.skipped} skipped; {self.messages} e-mail(s), {self.notifications} notification(s).")
+        if self.taken_over:
+            text += f" {self.taken_over} left to another dispatcher."
         return text + "".join(f"\n  error: {e}" for e in self.errors)
 
 
@@ -401,6 +412,7 @@ def backoff(attempts: int) -> dt.timedelta:
 
 
 def _stamp(moment: dt.datetime) -> str:
+    """A given moment as stored (``clock.stamp()`` is the same for now)."""
     return moment.isoformat(timespec="seconds")
 
 
@@ -416,7 +428,7 @@ def claim(db, now: dt.datetime, limit: int = BATCH) -> tuple[str, list[dict]]:
         db.execute(
             """UPDATE reminders SET claim_token = ?, claimed_at = ?, next_attempt_at = ?
                WHERE id IN (SELECT id FROM reminders WHERE sent_at IS NULL AND next_attempt_at <= ?
-                            ORDER BY next_attempt_at, id LIMIT ?)""",
+                            AND outcome IS NULL ORDER BY next_attempt_at, id LIMIT ?)""",
             [token, _stamp(now), _stamp(now + LEASE), _stamp(now), limit])
     rows = list(db.query(
         """SELECT m.*, r.title, r.tracking_number, r.owner_id, a.name AS agency_name, a.state AS agency_state,
@@ -481,18 +493,43 @@ def _finish(db, token, ids, now, outcome="sent", error=None) -> None:
         "WHERE id = ? AND claim_token = ?", [[_stamp(now), outcome, error, i, token] for i in ids])
 
 
-def _fail(db, token, rows, now, error) -> None:
+def _fail(db, token, rows, now, error, max_attempts) -> int:
+    """Record a failed delivery: retried after a backoff, or marked failed after the last attempt.
+    Returns how many were marked failed."""
+    retry, give_up = [], []
+    for r in rows:
+        attempts = r["attempts"] + 1
+        if attempts >= max_attempts:
+            give_up.append([error, r["id"], token])
+        else:
+            retry.append([error, _stamp(now + backoff(attempts)), r["id"], token])
     with transaction(db):
         db.conn.executemany(
             "UPDATE reminders SET attempts = attempts + 1, last_error = ?, claim_token = NULL, claimed_at = NULL, "
-            "next_attempt_at = ? WHERE id = ? AND claim_token = ?",
-            [[error, _stamp(now + backoff(r["attempts"] + 1)), r["id"], token] for r in rows])
+            "next_attempt_at = ? WHERE id = ? AND claim_token = ?", retry)
+        db.conn.executemany(
+            "UPDATE reminders SET attempts = attempts + 1, last_error = ?, claim_token = NULL, claimed_at = NULL, "
+            "outcome = 'failed' WHERE id = ? AND claim_token = ?", give_up)
+    return len(give_up)
+
+
+def _hold(db, token, ids, now) -> set[int]:
+    """Renew this dispatcher's lease on ``ids`` from ``now``; returns the ids it still holds (a
+    claim whose lease ran out may have been taken over by another dispatcher)."""
+    lease = _stamp(now + LEASE)
+    with transaction(db):
+        return {i for i in ids if db.execute(
+            "UPDATE reminders SET next_attempt_at = ? WHERE id = ? AND claim_token = ?", [lease, i, token]).rowcount}
 
 
 def _deliver_app(db, token, rows, now, config, report) -> None:
     team = None
     with transaction(db):
+        held = _hold(db, token, [row["id"] for row in rows], now)
+        report.taken_over += len(rows) - len(held)
         for row in rows:
+            if row["id"] not in held:
+                continue
             subject, body = compose(row, config)
             if row["recipient"].startswith("user:"):
                 users = [int(row["recipient"][5:])]
@@ -513,10 +550,10 @@ def _deliver_app(db, token, rows, now, config, report) -> None:
                 report.skipped += 1
 
 
-def _deliver_email(db, token, rows, now, config, sender, settings, report) -> None:
+def _deliver_email(db, token, rows, moment, config, sender, settings, report) -> None:
     if not mail.is_configured(config) and sender is None:
         with transaction(db):
-            _finish(db, token, [r["id"] for r in rows], now, "skipped",
+            _finish(db, token, [r["id"] for r in rows], moment(), "skipped",
                     "Mail is off (FOIA_SMTP_HOST is not set); delivered in the app only.")
         report.skipped += len(rows)
         return
@@ -524,27 +561,36 @@ def _deliver_email(db, token, rows, now, config, sender, settings, report) -> No
         groups: dict[str, list[dict]] = {}
         for row in rows:
             groups.setdefault(row["recipient"], []).append(row)
-        messages = [(to, group, *_digest(group, now, config)) for to, group in groups.items()]
+        messages = list(groups.items())
     else:
-        messages = [(row["recipient"], [row], *compose(row, config)) for row in rows]
+        messages = [(row["recipient"], [row]) for row in rows]
     factory = sender or mail.Connection
     try:
         with factory(config) as smtp:
-            for to, group, subject, body in messages:
+            for to, group in messages:
+                held = _hold(db, token, [r["id"] for r in group], moment())
+                report.taken_over += len(group) - len(held)
+                group = [r for r in group if r["id"] in held]
+                if not group:
+                    continue
+                if settings.digest:
+                    subject, body = _digest(group, moment(), config)
+                else:
+                    subject, body = compose(group[0], config)
                 try:
                     smtp.send(to, subject, body)
                 except mail.MailError as e:
-                    _fail(db, token, group, now, str(e))
+                    report.given_up += _fail(db, token, group, moment(), str(e), settings.max_attempts)
                     report.failed += len(group)
                     report.errors.append(str(e))
                     continue
                 with transaction(db):
-                    _finish(db, token, [r["id"] for r in group], now)
+                    _finish(db, token, [r["id"] for r in group], moment())
                 report.sent += len(group)
                 report.messages += 1
     except mail.MailError as e:  # could not connect at all: every message not yet sent fails
         unsent = [r for r in rows if not _is_done(db, r["id"], token)]
-        _fail(db, token, unsent, now, str(e))
+        report.given_up += _fail(db, token, unsent, moment(), str(e), settings.max_attempts)
         report.failed += len(unsent)
         report.errors.append(str(e))
 
@@ -564,36 +610,50 @@ def _digest(rows, now, config) -> tuple[str, str]:
             "\n".join(parts))
 
 
+def _moments(now: dt.datetime | None):
+    """The dispatcher's clock: ``now`` (default: the clock's now), moving on as time passes, so a
+    long catch-up or a slow mail server leases and stamps with the time of each step."""
+    if now is None:
+        return clock.now
+    start = clock.now()
+    return lambda: now + (clock.now() - start)
+
+
 def dispatch_due(db, now=None, sender=None, config: dict | None = None, *, limit: int = BATCH) -> Report:
     """Deliver every reminder due at ``now`` (and every one that fell due while no dispatcher ran).
 
     ``sender`` is a factory ``sender(config)`` returning a context manager with
-    ``send(to, subject, body)`` (default: :class:`foia.mail.Connection`).
+    ``send(to, subject, body)`` (default: :class:`foia.mail.Connection`); ``config`` defaults to
+    the configuration this process loaded (:func:`foia.config.current`).
     """
-    now = now or clock.now()
+    moment = _moments(now)
+    config = foia_config.current() if config is None else config
     settings = load_settings(db, config)
-    config = config or {}
     report = Report()
     for _ in range(100_000):  # bounded: each round claims and settles up to ``limit`` reminders
-        token, rows = claim(db, now, limit)
+        token, rows = claim(db, moment(), limit)
         if not rows:
             break
         report.claimed += len(rows)
-        _deliver_app(db, token, [r for r in rows if r["channel"] == "app"], now, config, report)
+        _deliver_app(db, token, [r for r in rows if r["channel"] == "app"], moment(), config, report)
         email = [r for r in rows if r["channel"] == "email"]
         if email:
-            _deliver_email(db, token, email, now, config, sender, settings, report)
+            _deliver_email(db, token, email, moment, config, sender, settings, report)
     return report
 
 
 def tick(db, now=None, sender=None, config: dict | None = None) -> Report:
     """One scheduler tick: once a day re-plan every request (follow-ups move forward, holiday
-    and law changes take effect), then deliver what is due."""
+    and law changes take effect), then deliver what is due. A failing re-plan is logged and never
+    holds up delivery (it is tried again at the next tick)."""
     from . import deadlines
 
     now = now or clock.now()
-    if deadlines.refreshed_on(db) != now.date().isoformat():
-        deadlines.refresh_all(db, now.date(), load_settings(db, config))
+    try:
+        if deadlines.refreshed_on(db) != now.date().isoformat():
+            deadlines.refresh_all(db, now.date(), load_settings(db, config))
+    except Exception:
+        log.exception("reminders: the daily recompute of deadlines failed; delivering what is due anyway")
     return dispatch_due(db, now, sender, config)
 
 

@@ -146,6 +146,17 @@ def test_reminders_refresh(runner, instance_db):
     assert instance_db["requests"].get(request_id)["due_on"] == "2026-09-08"
 
 
+def test_reminders_refresh_names_requests_it_skips(runner, instance_db):
+    good = add_request(instance_db, "CA", "2026-08-28")
+    bad = add_request(instance_db, "GA", "2026-09-01")
+    instance_db.execute("UPDATE agencies SET closed_days = '[\"soon\"]' WHERE id = "
+                        "(SELECT agency_id FROM requests WHERE id = ?)", [bad])
+    result = runner("reminders", "refresh")
+    assert result.exit_code == 0 and "for 1 request(s)" in result.output
+    assert f"Skipped request #{bad} (its stored dates are kept): ValueError: closed day 'soon'" in result.output
+    assert instance_db["requests"].get(good)["due_on"] == "2026-09-08"
+
+
 def test_export_ics(runner, instance_db, tmp_path):
     request_id = add_request(instance_db, "CA", "2026-09-10")
     deadlines.refresh_all(instance_db)

@@ -262,6 +262,45 @@ def test_clarification_after_the_due_date_changes_nothing():
     assert dates.clock == "paused"  # the agency is waiting for us, but its deadline had passed
 
 
+def test_clarification_asked_on_the_rolled_forward_due_date_stops_the_clock():
+    # CA, 10 calendar days from 07-01: Saturday 07-11, rolled forward to Monday 07-13. The agency
+    # asks on 07-13, the last day it had: the clock stops with no days left.
+    events = with_events("2026-07-01", ("clarification_requested", "2026-07-13"))
+    paused = compute("CA", events, today=D("2026-07-14"))
+    assert paused.clock == "paused" and paused.due is None and not paused.overdue
+    assert paused.days_left_when_paused == 0
+    answered = with_events("2026-07-01", ("clarification_requested", "2026-07-13"),
+                           ("clarification_answered", "2026-07-15"))
+    dates = compute("CA", answered, today=D("2026-07-15"))
+    assert dates.clock == "running" and dates.due == D("2026-07-15") and not dates.overdue
+    assert any("Clock stopped on 2026-07-13" in line and "10 calendar days used" in line and "0 left" in line
+               for line in dates.explain["due"])
+    # Asked on the unrolled Saturday: the same.
+    saturday = with_events("2026-07-01", ("clarification_requested", "2026-07-11"),
+                           ("clarification_answered", "2026-07-15"))
+    assert compute("CA", saturday, today=D("2026-07-15")).due == D("2026-07-15")
+    # A day after the rolled-forward date is too late: nothing changes.
+    late = with_events("2026-07-01", ("clarification_requested", "2026-07-14"), ("clarification_answered", "2026-07-15"))
+    assert compute("CA", late, today=D("2026-07-15")).due == D("2026-07-13")
+
+
+def test_clarification_asked_on_the_business_day_due_date_stops_the_clock():
+    # GA, 3 business days from Monday 06-15: due Thursday 06-18, the day the agency asks.
+    asked = with_events("2026-06-15", ("clarification_requested", "2026-06-18"))
+    paused = compute("GA", asked, today=D("2026-06-19"))
+    assert paused.clock == "paused" and paused.days_left_when_paused == 0 and not paused.overdue
+    # Answered on Saturday 06-20: due on the next business day, Monday 06-22.
+    answered = with_events("2026-06-15", ("clarification_requested", "2026-06-18"),
+                           ("clarification_answered", "2026-06-20"))
+    dates = compute("GA", answered, today=D("2026-06-22"))
+    assert dates.due == D("2026-06-22") and dates.clock == "running" and not dates.overdue
+    assert "Skipped 2026-06-21 Sunday." in dates.explain["due"]
+    # Answered on a business day: due that day.
+    tuesday = with_events("2026-06-15", ("clarification_requested", "2026-06-18"),
+                          ("clarification_answered", "2026-06-23"))
+    assert compute("GA", tuesday).due == D("2026-06-23")
+
+
 # --- extensions ---------------------------------------------------------------------------------
 
 def test_extension_event_applies_the_law_period():
@@ -473,6 +512,86 @@ def test_refresh_all_matches_refresh(ddb):
         assert row["follow_up"] == (single.follow_up.isoformat() if single.follow_up else None)
     assert list(ddb.query("SELECT request_id, kind, due_at, channel FROM reminders ORDER BY 1, 2, 3, 4")) == bulk_reminders
     assert ddb["requests"].get(ids[-1])["due_on"] == "2026-09-23"  # TX: 10 business days, one closed day
+
+
+def test_refresh_all_skips_a_request_it_cannot_compute_and_goes_on(ddb, caplog):
+    good = add_request(ddb, add_agency(ddb, "GA"), [("filed", "2026-09-10")])
+    # An agency row with a closed day that is not a date (written before validation, or by hand).
+    bad_agency = add_agency(ddb, "CA", name="Broken PD")
+    ddb.execute("UPDATE agencies SET closed_days = '[\"someday\"]' WHERE id = ?", [bad_agency])
+    bad = add_request(ddb, bad_agency, [("filed", "2026-09-10")])
+    # An extension no calendar can hold (older rows were not checked against 1-365 days).
+    huge = add_request(ddb, add_agency(ddb, "PA"), [("filed", "2026-09-03"),
+                                                    ("extension_claimed", "2026-09-08", {"days": 10 ** 9})])
+    assert deadlines.refresh_all(ddb, TODAY) == 1
+    assert ddb["request_dates"].get(good)["due"] == "2026-09-15"
+    errors = []
+    assert deadlines.refresh_all(ddb, TODAY, errors=errors) == 1
+    assert [request_id for request_id, _ in errors] == [bad, huge]
+    assert "someday" in errors[0][1]
+    assert f"request {bad} skipped" in caplog.text and f"request {huge} skipped" in caplog.text
+    assert deadlines.refreshed_on(ddb) == "2026-09-15"
+    assert ddb.execute("SELECT count(*) FROM reminders WHERE request_id = ?", [good]).fetchone()[0] > 0
+
+
+def test_refresh_all_never_overwrites_a_change_made_meanwhile(app, ddb):
+    """A web worker records an event (and another changes an owner) after the bulk recompute has
+    read the timelines but before it writes: the stored dates and reminders follow the change."""
+    from foia import db as db_module
+    from foia import requests as requests_module
+
+    ana = ddb["users"].insert({"email": "ana@example.org", "role": "member", "created_at": STAMP}).last_pk
+    closing = add_request(ddb, add_agency(ddb, "GA"), [("filed", "2026-09-14")])  # due 2026-09-17
+    reassigned = add_request(ddb, add_agency(ddb, "CA"), [("filed", "2026-09-14")])
+    deadlines.refresh_all(ddb, TODAY)
+    assert ddb["request_dates"].get(closing)["clock"] == "running"
+    assert ddb.execute("SELECT count(*) FROM reminders WHERE request_id = ? AND sent_at IS NULL",
+                       [closing]).fetchone()[0] > 0
+
+    other = db_module.connect(app.config["DATABASE"])  # the web worker's connection
+    happened, failures = [], []
+
+    def meanwhile(statement):
+        # Runs as the recompute starts its write transaction (before it holds the lock).
+        if statement.startswith("BEGIN IMMEDIATE") and not happened:
+            happened.append(statement)
+            try:
+                requests_module.add_event(other, closing, "closed", "2026-09-15")
+                requests_module.update(other, reassigned, {"owner_id": ana})
+            except Exception as e:  # exceptions in a trace callback are swallowed: report them
+                failures.append(e)
+
+    ddb.conn.set_trace_callback(meanwhile)
+    try:
+        assert deadlines.refresh_all(ddb, TODAY) == 2
+    finally:
+        ddb.conn.set_trace_callback(None)
+        other.conn.close()
+    assert happened and not failures
+    assert ddb["requests"].get(closing)["status"] == "closed"
+    assert ddb["request_dates"].get(closing)["clock"] == "stopped"
+    assert ddb.execute("SELECT count(*) FROM reminders WHERE request_id = ? AND sent_at IS NULL",
+                       [closing]).fetchone()[0] == 0
+    recipients = {r[0] for r in ddb.execute("SELECT recipient FROM reminders WHERE request_id = ? AND channel = 'app'",
+                                            [reassigned])}
+    assert recipients == {f"user:{ana}"}
+
+
+def test_settings_follow_the_loaded_configuration_everywhere(instance, ddb, monkeypatch):
+    """A value in instance/config.py applies the same way to a web event and to a scheduler tick."""
+    from foia import config
+
+    monkeypatch.setattr(config, "_current", None)  # restored after the test
+    monkeypatch.delenv("FOIA_FOLLOW_UP_BUSINESS_DAYS", raising=False)
+    (instance / "config.py").write_text("FOLLOW_UP_BUSINESS_DAYS = 5\n")
+    loaded = config.load(instance)
+    assert deadlines.load_settings(ddb).follow_up_business_days == 5
+    request_id = add_request(ddb, add_agency(ddb, "AL"), [("filed", "2026-09-01")])
+    assert deadlines.refresh(ddb, request_id, TODAY).follow_up == D("2026-09-09")  # Labor Day skipped
+    reminders.tick(ddb, dt.datetime(2026, 9, 16, 8, 0), config=loaded)
+    assert ddb["request_dates"].get(request_id)["follow_up"] == "2026-09-09"
+    reminders.tick(ddb, dt.datetime(2026, 9, 17, 8, 0))  # no config given: the loaded one
+    assert ddb["request_dates"].get(request_id)["follow_up"] == "2026-09-09"
 
 
 def test_dashboard(ddb):

@@ -123,6 +123,19 @@ def test_feed_url_needs_the_secret_token(web, client, ddb):
     assert anonymous.get("/calendar/wrong-token.ics").status_code == 404
 
 
+def test_feed_and_page_links_use_base_url(web, client, ddb):
+    """Links read outside the site come from BASE_URL, never from the Host of the request."""
+    web.config["BASE_URL"] = "https://foia.example.org/"
+    request_id = add_request(ddb, "CA", [("filed", "2026-08-28")])
+    deadlines.refresh_all(ddb, D("2026-09-02"))
+    token = ics.token(ddb)
+    response = web.test_client().get(f"/calendar/{token}.ics", headers={"Host": "evil.example"})
+    event = events_of(response.data)[f"request-{request_id}-due@foia"]
+    assert str(event["url"]) == f"https://foia.example.org/requests/{request_id}"
+    page = client.get("/calendar").get_data(as_text=True)  # (the session cookie is for localhost)
+    assert f"https://foia.example.org/calendar/{token}.ics" in page and "http://localhost" not in page
+
+
 def test_calendar_page_shows_and_rotates_the_address(web, client, ddb):
     page = client.get("/calendar")
     assert page.status_code == 200

@@ -8,6 +8,7 @@ import threading
 import pytest
 from aiosmtpd.controller import Controller
 
+from foia import clock
 from foia import db as db_module
 from foia import deadlines, lifecycle, mail, reminders
 
@@ -349,6 +350,127 @@ def test_a_crashed_dispatchers_claim_expires(ddb, smtp):
     assert report.claimed == 2 and len(smtp.messages) == 1
 
 
+def add_email_reminders(db, count):
+    """``count`` e-mail reminders of one request, due one minute apart from 2026-09-11 08:00."""
+    owner = add_user(db, "ana@example.org")
+    request_id = add_request(db, "GA", [("filed", "2026-09-01")], owner_id=owner)
+    with db_module.transaction(db):
+        db["reminders"].insert_all([
+            {"request_id": request_id, "kind": "custom", "due_at": f"2026-09-11T08:{n:02d}:00", "channel": "email",
+             "recipient": "ana@example.org", "note": f"R{n}", "created_at": STAMP,
+             "next_attempt_at": f"2026-09-11T08:{n:02d}:00"} for n in range(count)])
+    return request_id
+
+
+@pytest.mark.parametrize("limit", [1, 2])
+def test_a_send_slower_than_the_lease_lets_no_other_dispatcher_send_twice(app, ddb, smtp, limit):
+    """The first message takes longer than the lease. Later claims and each send lease from the
+    time of that moment, so another dispatcher ticking meanwhile takes nothing this one holds."""
+    add_email_reminders(ddb, 2)
+    config = mail_config(smtp.port)
+    start = T("2026-09-11T09:00:00")
+    clock.set_now(start)
+    sent, others = [], []
+
+    class SlowServer:
+        """The real SMTP connection; its first message takes longer than the lease."""
+
+        def __init__(self, config):
+            self.link = mail.Connection(config)
+
+        def __enter__(self):
+            self.link.__enter__()
+            return self
+
+        def __exit__(self, *exc):
+            return self.link.__exit__(*exc)
+
+        def send(self, to, subject, body):
+            sent.append(subject)
+            if len(sent) == 2:  # meanwhile, another dispatcher process ticks
+                other = db_module.connect(app.config["DATABASE"])
+                try:
+                    others.append(reminders.dispatch_due(other, clock.now(), config=config))
+                finally:
+                    other.conn.close()
+            self.link.send(to, subject, body)
+            if len(sent) == 1:
+                clock.set_now(clock.now() + reminders.LEASE + dt.timedelta(minutes=5))
+
+    report = reminders.dispatch_due(ddb, start, sender=SlowServer, config=config, limit=limit)
+    assert others and others[0].messages == 0
+    assert report.messages == 2 and len(smtp.messages) == 2
+    assert sorted(smtp.subjects()) == ["Reminder: R0: Ring partnership records", "Reminder: R1: Ring partnership records"]
+    assert ddb.execute("SELECT count(*) FROM reminders WHERE sent_at IS NULL").fetchone()[0] == 0
+    # Stamped with the time each delivery ended, not the time the tick began.
+    assert [r[0] for r in ddb.execute("SELECT sent_at FROM reminders ORDER BY id")] == ["2026-09-11T09:20:00"] * 2
+
+
+def test_a_claim_taken_over_by_another_dispatcher_is_not_sent(ddb, smtp):
+    owner = add_user(ddb, "ana@example.org")
+    due_request(ddb, owner)
+    now = T("2026-09-11T09:00:00")
+    token, rows = reminders.claim(ddb, now)  # this dispatcher stalls past its lease ...
+    later = now + reminders.LEASE
+    other_token, taken = reminders.claim(ddb, later)  # ... and another takes the reminders over
+    assert {r["id"] for r in taken} == {r["id"] for r in rows}
+    report = reminders.Report()
+    reminders._deliver_app(ddb, token, [r for r in rows if r["channel"] == "app"], later, {}, report)
+    reminders._deliver_email(ddb, token, [r for r in rows if r["channel"] == "email"], lambda: later,
+                             mail_config(smtp.port), None, deadlines.Settings(), report)
+    assert (report.sent, report.taken_over, report.notifications) == (0, 2, 0)
+    assert smtp.messages == [] and reminders.unread_count(ddb, owner) == 0
+    assert {r[0] for r in ddb.execute("SELECT claim_token FROM reminders WHERE kind = 'due_soon'")} == {other_token}
+
+
+def test_a_permanently_failing_address_is_marked_failed_and_can_be_retried(web, client, ddb, smtp):
+    request_id = due_request(ddb, admin_id(ddb))
+    deadlines.save_settings(ddb, {"max_attempts": 3})
+    dead = mail_config(free_port())
+    when = T("2026-09-11T09:00:00")
+    for attempt in (1, 2, 3):
+        report = reminders.dispatch_due(ddb, when, config=dead)
+        row = list(ddb.query("SELECT * FROM reminders WHERE channel = 'email' AND kind = 'due_soon'"))[0]
+        assert row["attempts"] == attempt and row["sent_at"] is None
+        when = T(row["next_attempt_at"])
+    assert report.given_up == 1 and "marked failed after the last attempt" in report.summary()
+    assert row["outcome"] == "failed" and row["claim_token"] is None
+    # No more automatic attempts, even once the server works again ...
+    later = reminders.dispatch_due(ddb, T("2026-09-16T10:00:00"), config=mail_config(smtp.port))
+    assert later.messages == 2  # due today and overdue; not the failed one
+    assert "Response due 2026-09-15: Ring partnership records" not in smtp.subjects()
+    # ... but it is shown, not dropped, and a retry sends it.
+    assert reminders.listing(ddb, failed_only=True)[0]["id"] == row["id"]
+    page = client.get(f"/requests/{request_id}/dates").get_data(as_text=True)
+    assert "not retried after 3 attempts" in page and "Cannot connect to the mail server" in page
+    assert "not retried after 3 attempts" in client.get("/reminders?show=failed").get_data(as_text=True)
+    assert client.post(f"/requests/{request_id}/reminders/{row['id']}/retry").status_code == 303
+    assert reminders.dispatch_due(ddb, clock.now(), config=mail_config(smtp.port)).messages == 1
+    assert "Response due 2026-09-15: Ring partnership records" in smtp.subjects()
+    assert ddb["reminders"].get(row["id"])["outcome"] == "sent"
+
+
+def test_tick_delivers_even_when_the_daily_recompute_fails(ddb, smtp, caplog):
+    owner = add_user(ddb, "ana@example.org")
+    due_request(ddb, owner)
+    broken = add_request(ddb, "CA", [("filed", "2026-09-10")])
+    ddb.execute("UPDATE agencies SET closed_days = '[\"someday\"]' WHERE id = "
+                "(SELECT agency_id FROM requests WHERE id = ?)", [broken])
+    config = mail_config(smtp.port)
+    # One request whose dates cannot be computed: skipped and logged; the others are recomputed.
+    report = reminders.tick(ddb, T("2026-09-11T09:00:00"), config=config)
+    assert report.messages == 1 and deadlines.refreshed_on(ddb) == "2026-09-11"
+    assert f"request {broken} skipped" in caplog.text
+    # The whole recompute fails (here the database refuses its last write): delivery goes on.
+    for event in ("INSERT", "UPDATE"):
+        ddb.execute(f"CREATE TEMP TRIGGER refuse_{event.lower()} BEFORE {event} ON main.settings "
+                    "WHEN new.key = 'deadlines.refreshed_on' BEGIN SELECT RAISE(ABORT, 'disk full'); END")
+    report = reminders.tick(ddb, T("2026-09-15T09:00:00"), config=config)
+    assert report.messages == 1 and smtp.subjects()[-1] == "Response due today: Ring partnership records"
+    assert "daily recompute of deadlines failed" in caplog.text and "disk full" in caplog.text
+    assert deadlines.refreshed_on(ddb) == "2026-09-11"  # tried again at the next tick
+
+
 def test_digest_sends_one_message_per_recipient(ddb, smtp):
     owner = add_user(ddb, "ana@example.org")
     for n in range(3):
@@ -520,6 +642,36 @@ def test_request_dates_page_and_reminder_forms(web, client, ddb):
     custom = ddb.execute("SELECT id FROM reminders WHERE kind = 'custom' AND channel = 'app'").fetchone()[0]
     assert client.post(f"/requests/{request_id}/reminders/{custom}/delete").status_code == 303
     assert ("custom", "2026-09-20", "app") not in planned(ddb, request_id)
+
+
+@pytest.mark.parametrize("target", ["/\t/evil.example", "//evil.example", "https://evil.example/x",
+                                    "/\\evil.example", "javascript:alert(1)"])
+def test_forms_never_redirect_off_the_site(web, client, ddb, target):
+    request_id = due_request(ddb, admin_id(ddb))
+    response = client.post(f"/requests/{request_id}/reminders/kinds", data={"on_due_today": "1", "next": target})
+    assert response.status_code == 303
+    assert "evil" not in response.headers["Location"] and "javascript" not in response.headers["Location"]
+    assert response.headers["Location"].endswith(f"/requests/{request_id}#reminders")
+    inbox = client.post("/notifications/read-all", data={"next": target})
+    assert inbox.status_code == 303 and inbox.headers["Location"].endswith("/notifications")
+    kept = client.post(f"/requests/{request_id}/reminders/kinds", data={"next": f"/requests/{request_id}/dates"})
+    assert kept.headers["Location"].endswith(f"/requests/{request_id}/dates")
+
+
+def test_reminder_actions_check_the_request_in_the_url(web, client, ddb):
+    mine = due_request(ddb, admin_id(ddb))
+    other = due_request(ddb, admin_id(ddb), title="Someone else's")
+    reminders.dispatch_due(ddb, T("2026-09-11T09:00:00"), config=mail_config(free_port()))
+    failed = list(ddb.query("SELECT * FROM reminders WHERE request_id = ? AND last_error IS NOT NULL", [other]))[0]
+    assert client.post(f"/requests/{mine}/reminders/{failed['id']}/retry").status_code == 404
+    assert ddb["reminders"].get(failed["id"])["next_attempt_at"] == failed["next_attempt_at"]
+    reminders.add_custom(ddb, other, "2026-09-30", "theirs", today=D("2026-09-15"))
+    custom = ddb.execute("SELECT id FROM reminders WHERE request_id = ? AND kind = 'custom'", [other]).fetchone()[0]
+    assert client.post(f"/requests/{mine}/reminders/{custom}/delete").status_code == 404
+    assert ddb["reminders"].get(custom)["note"] == "theirs"
+    assert client.post(f"/requests/{mine}/reminders/999999/retry").status_code == 404
+    assert client.post(f"/requests/{other}/reminders/{custom}/delete").status_code == 303
+    assert ddb.execute("SELECT count(*) FROM reminders WHERE id = ?", [custom]).fetchone()[0] == 0
 
 
 def test_dashboard_partial(web, ddb):

@@ -1,7 +1,6 @@
 import datetime as dt
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -12,7 +11,10 @@ from aiosmtpd.controller import Controller
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from foia import clock, deadlines, lifecycle, reminders, scheduler
+from tests import test_reminders
+from tests.test_reminders import free_port
 
+ddb = test_reminders.ddb  # the same fixture: the deadlines and reminders tables on the app's database
 STAMP = "2026-09-01T09:00:00"
 
 
@@ -29,12 +31,6 @@ class Sink:
         return "250 OK"
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def smtp():
     sink = Sink()
@@ -43,13 +39,6 @@ def smtp():
     sink.port = controller.port
     yield sink
     controller.stop()
-
-
-@pytest.fixture
-def ddb(db):
-    deadlines.migrations.apply(db)
-    reminders.migrations.apply(db)
-    return db
 
 
 @pytest.fixture

@@ -84,7 +84,9 @@ def reminders_list(pending, failed, limit, as_json):
         state = f"sent {row['sent_at']}" if row["sent_at"] else "pending"
         if row["outcome"] == "skipped":
             state = "skipped"
-        if not row["sent_at"] and row["last_error"]:
+        if row["outcome"] == "failed":
+            state = f"failed x{row['attempts']}, not retried (retry by hand): {row['last_error']}"
+        elif not row["sent_at"] and row["last_error"]:
             state = f"failed x{row['attempts']}, retry {row['next_attempt_at']}: {row['last_error']}"
         click.echo(f"{row['id']:6} {row['due_at']} {row['kind']:20} {row['channel']:5} "
                    f"#{row['request_id']} {row['recipient']} [{state}]")
@@ -96,8 +98,11 @@ def reminders_refresh():
     """Recompute every request's deadlines and reminders (after editing laws or settings)."""
     config = load_config()
     db = open_db(config)
-    count = deadlines.refresh_all(db, clock.today(), deadlines.load_settings(db, config))
+    errors = []
+    count = deadlines.refresh_all(db, clock.today(), deadlines.load_settings(db, config), errors)
     click.echo(f"Recomputed deadlines and reminders for {count} request(s).")
+    for request_id, message in errors:
+        click.echo(f"Skipped request #{request_id} (its stored dates are kept): {message}", err=True)
 
 
 @main.command("scheduler")

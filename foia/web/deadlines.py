@@ -3,10 +3,11 @@ settings, and the reminders section of a request page. Thin views over deadlines
 import datetime as dt
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 
 from .. import clock, deadlines, ics, mail, reminders
 from . import actor_id, get_db
-from .auth import admin_only, public, self_service
+from .auth import _safe_next, admin_only, public, self_service
 
 bp = Blueprint("deadlines", __name__)
 
@@ -44,49 +45,38 @@ REQUEST_SECTION = ("deadlines/_request_dates.html", lambda db, row: request_cont
 DASHBOARD_SECTION = ("deadlines/_dashboard.html", lambda db: dashboard_context(db))
 
 
-def _is_admin() -> bool:
-    if not hasattr(current_app, "login_manager"):
-        return True
-    from flask_login import current_user
-
-    return bool(getattr(current_user, "is_admin", False))
-
-
 def _back(default: str):
+    """Back to the form's ``next`` page when it is a path on this site, else to ``default``."""
     target = request.form.get("next") or ""
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return redirect(target, code=303)
-    return redirect(default, code=303)
+    return redirect(target if target and _safe_next(target) == target else default, code=303)
+
+
+def _link(path: str) -> str:
+    """The address of ``path`` (from ``url_for``) under ``BASE_URL``, for links read outside the
+    site (calendar apps), like those in e-mail."""
+    return current_app.config.get("BASE_URL", "").rstrip("/") + path[len(request.script_root):]
 
 
 # --- notifications inbox ------------------------------------------------------------------------
 
 @bp.get("/notifications")
 def inbox():
-    user_id = actor_id()
     unread_only = request.args.get("unread") == "1"
-    rows = reminders.inbox(get_db(), user_id, unread_only=unread_only) if user_id else []
-    return render_template("deadlines/notifications.html", rows=rows, unread_only=unread_only,
-                           signed_in=bool(user_id))
+    rows = reminders.inbox(get_db(), actor_id(), unread_only=unread_only)
+    return render_template("deadlines/notifications.html", rows=rows, unread_only=unread_only)
 
 
 @bp.post("/notifications/<int:notification_id>/read")
 @self_service
 def mark_read(notification_id):
-    user_id = actor_id()
-    if not user_id:
-        abort(403, description="Sign in to manage notifications.")
-    reminders.mark_read(get_db(), user_id, notification_id)
+    reminders.mark_read(get_db(), actor_id(), notification_id)
     return _back(url_for(".inbox"))
 
 
 @bp.post("/notifications/read-all")
 @self_service
 def mark_all_read():
-    user_id = actor_id()
-    if not user_id:
-        abort(403, description="Sign in to manage notifications.")
-    count = reminders.mark_read(get_db(), user_id)
+    count = reminders.mark_read(get_db(), actor_id())
     flash(f"{count} notification(s) marked read.")
     return _back(url_for(".inbox"))
 
@@ -99,24 +89,25 @@ def feed(token):
     db = get_db()
     if not ics.check_token(db, token):
         abort(404)
-    base = request.url_root.rstrip("/")
-    response = Response(ics.calendar(db, base), mimetype="text/calendar")
+    response = Response(ics.calendar(db, current_app.config.get("BASE_URL", "")), mimetype="text/calendar")
     response.headers["Content-Disposition"] = 'inline; filename="foia-deadlines.ics"'
     response.headers["Cache-Control"] = "no-cache"
     return response
 
 
-@bp.get("/calendar")
-def calendar_page():
-    db = get_db()
-    admin = _is_admin()
-    token = ics.token(db) if admin else None
+def _calendar_page(db, errors=None, form=None):
+    admin = current_user.is_admin
     return render_template(
         "deadlines/calendar.html",
-        feed_url=url_for(".feed", token=token, _external=True) if token else None,
+        feed_url=_link(url_for(".feed", token=ics.token(db))) if admin else None,
         admin=admin, settings=deadlines.load_settings(db, current_app.config),
         mail_status=mail.status(current_app.config), mail_on=mail.is_configured(current_app.config),
-        events=len(ics.entries(db)), errors={})
+        events=len(ics.entries(db)), errors=errors or {}, form=form)
+
+
+@bp.get("/calendar")
+def calendar_page():
+    return _calendar_page(get_db())
 
 
 @bp.post("/calendar/rotate")
@@ -132,16 +123,14 @@ def rotate_token():
 def save_settings():
     db = get_db()
     form = request.form
-    values = {name: form.get(name, "").strip() for name in deadlines.SETTING_KEYS if name != "digest"}
+    # The fields the form sent (a setting it does not show keeps its value); the digest checkbox
+    # is sent only when ticked.
+    values = {name: form[name].strip() for name in deadlines.SETTING_KEYS if name != "digest" and name in form}
     values["digest"] = form.get("digest") == "1"
     try:
         deadlines.save_settings(db, values)
     except ValueError as e:
-        return render_template(
-            "deadlines/calendar.html", feed_url=url_for(".feed", token=ics.token(db), _external=True),
-            admin=True, settings=deadlines.load_settings(db, current_app.config),
-            mail_status=mail.status(current_app.config), mail_on=mail.is_configured(current_app.config),
-            events=len(ics.entries(db)), errors={"settings": str(e)}, form=form), 400
+        return _calendar_page(db, {"settings": str(e)}, form), 400
     count = deadlines.refresh_all(db, clock.today(), deadlines.load_settings(db, current_app.config))
     flash(f"Reminder settings saved; deadlines and reminders recomputed for {count} request(s).")
     return redirect(url_for(".calendar_page"), code=303)
@@ -168,9 +157,15 @@ def request_dates(request_id):
 
 
 def _request_page(request_id):
-    if "requests.show" in current_app.view_functions:
-        return url_for("requests.show", request_id=request_id) + "#reminders"
-    return url_for(".request_dates", request_id=request_id)
+    return url_for("requests.show", request_id=request_id) + "#reminders"
+
+
+def _reminder_of(request_id, reminder_id) -> dict:
+    """The reminder, if it belongs to the request in the URL; 404 otherwise."""
+    row = reminders.get(get_db(), reminder_id)
+    if row is None or row["request_id"] != request_id:
+        abort(404, description=f"Request {request_id} has no reminder {reminder_id}.")
+    return row
 
 
 @bp.post("/requests/<int:request_id>/reminders/kinds")
@@ -200,6 +195,7 @@ def add_custom(request_id):
 
 @bp.post("/requests/<int:request_id>/reminders/<int:reminder_id>/retry")
 def retry(request_id, reminder_id):
+    _reminder_of(request_id, reminder_id)
     try:
         reminders.retry_now(get_db(), reminder_id)
     except reminders.ReminderError as e:
@@ -211,6 +207,7 @@ def retry(request_id, reminder_id):
 
 @bp.post("/requests/<int:request_id>/reminders/<int:reminder_id>/delete")
 def delete(request_id, reminder_id):
+    _reminder_of(request_id, reminder_id)
     try:
         reminders.delete_pending(get_db(), reminder_id, request_id)
     except reminders.ReminderError as e:
