@@ -1,8 +1,11 @@
 """Shared fixtures: a real SQLite file in a temporary instance folder for every test."""
+import shutil
 import sqlite3
+import threading
 
 import pytest
 from click.testing import CliRunner
+from werkzeug.serving import make_server
 
 from foia import clock, create_app
 from foia import db as db_module
@@ -86,3 +89,43 @@ def rows(db_path, sql, params=()):
         return conn.execute(sql, params).fetchall()
     finally:
         conn.close()
+
+
+# --- browser tests: Debian's Chromium driven by Playwright against a real server --------------
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture
+def server(demo):
+    """The demo app served over HTTP on a free loopback port, in a thread of this process."""
+    srv = make_server("127.0.0.1", 0, demo, threaded=True)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{srv.server_port}"
+    srv.shutdown()
+    thread.join()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+def login(page, db):
+    """Sign in as the admin through the form."""
+    page.goto(page.base + "/")
+    if "/login" not in page.url:
+        return
+    _ensure_admin(db)
+    page.fill("input[name=email]", ADMIN_EMAIL)
+    page.fill("input[name=password]", ADMIN_PASSWORD)
+    page.click("main form button[type=submit]")
+    page.wait_for_url(page.base + "/")

@@ -1,38 +1,14 @@
 """Web flows in a real browser: Debian's Chromium driven by Playwright, against a real server."""
 import os
-import shutil
-import threading
 
 import pytest
-from werkzeug.serving import make_server
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+from tests.conftest import CHROMIUM, login
+
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed (make test installs it as root)"),
 ]
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-@pytest.fixture
-def server(demo):
-    srv = make_server("127.0.0.1", 0, demo, threaded=True)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{srv.server_port}"
-    srv.shutdown()
-    thread.join()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
@@ -44,20 +20,6 @@ def page(browser, server, db):
     login(page, db)
     yield page
     context.close()
-
-
-def login(page, db):
-    """Sign in through the form where accounts exist."""
-    page.goto(page.base + "/")
-    if "/login" not in page.url:
-        return
-    from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, _ensure_admin
-
-    _ensure_admin(db)
-    page.fill("input[name=email]", ADMIN_EMAIL)
-    page.fill("input[name=password]", ADMIN_PASSWORD)
-    page.click("main form button[type=submit]")
-    page.wait_for_url(page.base + "/")
 
 
 def test_file_a_request_and_record_its_timeline(page):

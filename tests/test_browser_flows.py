@@ -7,15 +7,12 @@ shows (and, where it matters, what the database holds). The clock is pinned by c
 import io
 import os
 import re
-import threading
 
 import pytest
 from playwright.sync_api import expect
-from werkzeug.serving import make_server
 
 from foia import accounts, campaigns, clock, letters, reminders
-from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
-from tests.test_browser import ARGS, CHROMIUM, login
+from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, CHROMIUM, login
 
 pytestmark = [
     pytest.mark.browser,
@@ -27,26 +24,6 @@ VIEWER_PASSWORD = "read only, never write"
 
 
 # --- fixtures ----------------------------------------------------------------------------------
-
-@pytest.fixture
-def server(demo):
-    srv = make_server("127.0.0.1", 0, demo, threaded=True)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{srv.server_port}"
-    srv.shutdown()
-    thread.join()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
-
 
 @pytest.fixture
 def new_page(browser, server):

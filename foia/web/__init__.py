@@ -7,6 +7,7 @@ themselves; they call the domain functions and render.
 import importlib
 import secrets
 import threading
+from urllib.parse import urlsplit
 
 from flask import abort, current_app, g, jsonify, render_template, request, url_for
 from flask_wtf.csrf import CSRFProtect
@@ -83,6 +84,18 @@ def get_or_404(fn, *args):
 def form_token() -> str:
     """A one-time key for a form, so a double submission creates one row, not two."""
     return secrets.token_urlsafe(16)
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """``target`` if it is a path on this site, else ``default``: never ``//host``, a scheme or ``\\``
+    (a redirect to "next" must not lead off the site)."""
+    if not target or len(target) > 2000:
+        return default
+    parts = urlsplit(target)
+    if (parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target
+            or any(ord(c) < 32 for c in target)):
+        return default
+    return target
 
 
 def page_number() -> int:

@@ -29,7 +29,6 @@ HttpOnly, SameSite=Lax, and Secure when the request came over HTTPS (or always, 
 ``SESSION_COOKIE_SECURE``).
 """
 import datetime as dt
-from urllib.parse import urlsplit
 
 import flask_login
 from flask import (Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template,
@@ -39,7 +38,7 @@ from flask_login import current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFProtect
 
 from .. import accounts, audit, clock
-from . import get_db
+from . import get_db, safe_next
 
 bp = Blueprint("auth", __name__)
 
@@ -274,23 +273,13 @@ def init_app(app) -> None:
 # -- views: sign in and out ---------------------------------------------------------------------
 
 
-def _safe_next(target: str | None) -> str:
-    """Only a path on this site (never ``//host`` or ``https://host``) is followed after sign-in."""
-    if not target or len(target) > 2000:
-        return url_for("dashboard.index")
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return url_for("dashboard.index")
-    return target
-
-
 def _ip() -> str:
     return request.remote_addr or ""
 
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    next_url = _safe_next(request.values.get("next"))
+    next_url = safe_next(request.values.get("next"), url_for("dashboard.index"))
     if current_user.is_authenticated and request.method == "GET":
         return redirect(next_url)
     error, status = None, 200

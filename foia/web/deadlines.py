@@ -7,7 +7,8 @@ from flask_login import current_user
 
 from .. import clock, deadlines, ics, mail, reminders
 from . import actor_id, get_db
-from .auth import _safe_next, admin_only, public, self_service
+from . import safe_next
+from .auth import admin_only, public, self_service
 
 bp = Blueprint("deadlines", __name__)
 
@@ -48,7 +49,7 @@ DASHBOARD_SECTION = ("deadlines/_dashboard.html", lambda db: dashboard_context(d
 def _back(default: str):
     """Back to the form's ``next`` page when it is a path on this site, else to ``default``."""
     target = request.form.get("next") or ""
-    return redirect(target if target and _safe_next(target) == target else default, code=303)
+    return redirect(safe_next(target, default), code=303)
 
 
 def _link(path: str) -> str:

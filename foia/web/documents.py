@@ -5,6 +5,7 @@ Downloads keep the original file name; a type a browser could run (HTML, SVG, an
 always sent as an attachment, and every download carries ``X-Content-Type-Options: nosniff``.
 """
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, send_file, url_for
+from markupsafe import Markup, escape
 
 from .. import documents, exports
 from ..filestore import LocalStore, human_size
@@ -232,15 +233,25 @@ def _run_search(q, filters, *, published_only, per_page):
 
 
 def _choices(published_only):
-    """States and agencies that have (published) documents, for the filter menus."""
-    db = get_db()
+    """States and agencies that have (published) documents, for the filter menus.
+
+    Walks the agencies (hundreds) and probes for a document, rather than scanning the documents
+    (tens of thousands): this runs on every search page.
+    """
     published = " AND d.published = 1" if published_only else ""
-    states = [r[0] for r in db.execute(
-        f"SELECT DISTINCT agency_state FROM documents d WHERE 1 = 1{published} ORDER BY 1")]
-    agencies = list(db.query(
-        f"SELECT a.id, a.name, a.state FROM agencies a WHERE a.id IN (SELECT r.agency_id FROM requests r "
-        f"WHERE r.id IN (SELECT d.request_id FROM documents d WHERE 1 = 1{published})) ORDER BY a.state, a.name"))
-    return states, agencies
+    agencies = list(get_db().query(
+        f"SELECT a.id, a.name, a.state FROM agencies a WHERE EXISTS (SELECT 1 FROM requests r "
+        f"JOIN documents d ON d.request_id = r.id WHERE r.agency_id = a.id{published}) ORDER BY a.state, a.name"))
+    return sorted({a["state"] for a in agencies}), agencies
+
+
+def _agency_options(agencies, filters) -> Markup:
+    """The agency menu's ``<option>`` elements, built in Python: hundreds of agencies rendered
+    through a Jinja loop cost several milliseconds on every search page."""
+    chosen = filters.get("agency_id")
+    return Markup("".join(
+        f'<option value="{a["id"]}"{" selected" if a["id"] == chosen else ""}>{escape(a["name"])} ({a["state"]})</option>'
+        for a in agencies))
 
 
 @bp.get("/search")
@@ -250,7 +261,7 @@ def search():
     results, error = _run_search(q, filters, published_only=False, per_page=documents.PER_PAGE)
     states, agencies = _choices(False)
     return render_template("documents/search.html", q=q, filters=filters, results=results, error=error,
-                           states=states, agencies=agencies)
+                           states=states, agency_options=_agency_options(agencies, filters))
 
 
 @bp.get("/archive")
@@ -260,7 +271,7 @@ def archive():
     results, error = _run_search(q, filters, published_only=True, per_page=50)
     states, agencies = _choices(True)
     return render_template("documents/archive.html", q=q, filters=filters, results=results, error=error,
-                           states=states, agencies=agencies)
+                           states=states, agency_options=_agency_options(agencies, filters))
 
 
 @bp.get("/archive/<int:doc_id>/download")
