@@ -173,6 +173,13 @@ def m001_documents(db) -> None:
     db.execute("INSERT INTO documents_fts (documents_fts) VALUES ('rebuild')")
 
 
+@migrations()
+def m002_request_published_index(db) -> None:
+    """Whether a request has (published) documents, answered from the index alone: the search and
+    archive pages ask it for every agency in their filter menus."""
+    db.execute("CREATE INDEX documents_request_published ON documents(request_id, published)")
+
+
 # ---------------------------------------------------------------------------------------------
 # File names and types
 

@@ -238,10 +238,13 @@ def _choices(published_only):
     Walks the agencies (hundreds) and probes for a document, rather than scanning the documents
     (tens of thousands): this runs on every search page.
     """
+    # CROSS JOIN keeps SQLite probing requests, then documents by (request_id, published), rather
+    # than walking every published document once per agency.
     published = " AND d.published = 1" if published_only else ""
     agencies = list(get_db().query(
         f"SELECT a.id, a.name, a.state FROM agencies a WHERE EXISTS (SELECT 1 FROM requests r "
-        f"JOIN documents d ON d.request_id = r.id WHERE r.agency_id = a.id{published}) ORDER BY a.state, a.name"))
+        f"CROSS JOIN documents d ON d.request_id = r.id WHERE r.agency_id = a.id{published}) "
+        f"ORDER BY a.state, a.name"))
     return sorted({a["state"] for a in agencies}), agencies
 
 
