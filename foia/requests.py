@@ -3,6 +3,7 @@
 A request's status and due date are cached on its row for listing, and recomputed from the
 timeline by :func:`refresh` after every change; nothing else writes them.
 """
+import datetime as dt
 import json
 
 from . import audit, clock, lifecycle
@@ -185,6 +186,12 @@ def check_event_data(kind: str, data) -> dict:
             raise RequestError("Extension days must be a whole number from 1 to 365.", "days")
         if data.get("day_type") not in (None, "", "business", "calendar"):
             raise RequestError("An extension's day type must be business or calendar.", "day_type")
+    if data.get("estimated_date") not in (None, ""):
+        try:
+            data["estimated_date"] = dt.date.fromisoformat(str(data["estimated_date"])).isoformat()
+        except ValueError:
+            raise RequestError(f"Estimated date: {data['estimated_date']!r} is not a date (use YYYY-MM-DD).",
+                               "estimated_date") from None
     for key, value in data.items():
         if isinstance(value, str) and len(value) > 1000:
             raise RequestError(f"Event data {key!r} is longer than 1000 characters.", "data")

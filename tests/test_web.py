@@ -138,3 +138,15 @@ def test_extension_days_form_error(demo, client, db):
     response = client.post(f"/requests/{request_id}/events",
                            data={"kind": "extension_claimed", "occurred_on": "2026-09-02", "days": "9999"})
     assert response.status_code == 400 and "from 1 to 365" in response.get_data(as_text=True)
+
+
+def test_estimated_completion_date_is_recorded_and_checked(demo, client, db):
+    request_id = requests.create_request(db, agency_id=1, title="t", filed_on="2026-09-01")
+    response = client.post(f"/requests/{request_id}/events",
+                           data={"kind": "acknowledged", "occurred_on": "2026-09-02", "estimated_date": "2026-10-30"})
+    assert response.status_code == 303
+    assert requests.events(db, request_id)[-1]["data"] == {"estimated_date": "2026-10-30"}
+    assert "estimated completion 2026-10-30" in client.get(f"/requests/{request_id}").get_data(as_text=True)
+    response = client.post(f"/requests/{request_id}/events",
+                           data={"kind": "extension_claimed", "occurred_on": "2026-09-03", "estimated_date": "soon"})
+    assert response.status_code == 400 and "is not a date" in response.get_data(as_text=True)

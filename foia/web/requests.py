@@ -1,6 +1,6 @@
 from flask import Blueprint, redirect, render_template, request, url_for
 
-from .. import agencies, clock, laws, lifecycle, requests
+from .. import agencies, clock, laws, letters, lifecycle, requests
 from . import actor_id, get_db, get_or_404, page_number, sections
 
 bp = Blueprint("requests", __name__, url_prefix="/requests")
@@ -85,7 +85,8 @@ def show(request_id):
 def add_event(request_id):
     db = get_db()
     get_or_404(requests.get, db, request_id)
-    values = {k: request.form.get(k, "") for k in ("kind", "occurred_on", "note", "outcome", "days", "amount")}
+    values = {k: request.form.get(k, "")
+              for k in ("kind", "occurred_on", "note", "outcome", "days", "amount", "estimated_date")}
     data = {}
     if values["outcome"] and values["kind"] == "appeal_decided":
         data["outcome"] = values["outcome"]
@@ -93,6 +94,9 @@ def add_event(request_id):
         data["days"] = int(values["days"]) if values["days"].isdigit() else values["days"]
     if values["kind"] == "fee_estimate" and values["amount"]:
         data["amount"] = values["amount"][:20]
+    # The follow-up letter quotes an estimate given with one of these events.
+    if values["estimated_date"] and values["kind"] in letters.ESTIMATE_EVENTS:
+        data["estimated_date"] = values["estimated_date"]
     try:
         requests.add_event(db, request_id, values["kind"], values["occurred_on"] or None, note=values["note"],
                            data=data, actor=actor_id(), submission_key=request.form.get("form_key") or None)
