@@ -38,9 +38,14 @@ def get_store() -> LocalStore:
 
 
 def _request_page(request_id) -> str:
-    if "requests.show" in current_app.view_functions:
-        return url_for("requests.show", request_id=request_id) + "#documents"
-    return url_for(".for_request", request_id=request_id)
+    return url_for("requests.show", request_id=request_id) + "#documents"
+
+
+def _request_or_404(db, request_id) -> dict:
+    try:
+        return documents.request_summary(db, request_id)
+    except documents.DocumentError:
+        abort(404, description=f"There is no request {request_id}.")
 
 
 @bp.app_context_processor
@@ -68,22 +73,16 @@ def too_large(error):
 @bp.get("/requests/<int:request_id>/documents")
 def for_request(request_id):
     db = get_db()
-    try:
-        request_row = documents.request_summary(db, request_id)
-    except documents.DocumentError:
-        abort(404, description=f"There is no request {request_id}.")
+    request_row = _request_or_404(db, request_id)
     events = _events(db, request_id)
-    back_url = _request_page(request_id) if "requests.show" in current_app.view_functions else url_for(".search")
+    back_url = _request_page(request_id)
     return render_template("documents/request.html", request_row=request_row, events=events, back_url=back_url)
 
 
 @bp.post("/requests/<int:request_id>/documents")
 def upload(request_id):
     db = get_db()
-    try:
-        documents.request_summary(db, request_id)
-    except documents.DocumentError:
-        abort(404, description=f"There is no request {request_id}.")
+    _request_or_404(db, request_id)
     files = [f for f in request.files.getlist("files") if f and f.filename]
     if not files:
         flash("Choose at least one file to upload.")
@@ -201,10 +200,7 @@ def download(doc_id):
 @bp.get("/requests/<int:request_id>/documents.zip")
 def request_zip(request_id):
     db = get_db()
-    try:
-        documents.request_summary(db, request_id)
-    except documents.DocumentError:
-        abort(404, description=f"There is no request {request_id}.")
+    _request_or_404(db, request_id)
     try:
         archive = exports.request_zip(db, get_store(), request_id, current_app.config["LETTERS_DIR"])
     except exports.ExportError as e:
