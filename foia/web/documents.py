@@ -267,7 +267,7 @@ def search():
 def archive():
     q = request.args.get("q", "")[:500]
     filters = _filters(request.args)
-    results, error = _run_search(q, filters, published_only=True, per_page=50)
+    results, error = _run_search(q, filters, published_only=True, per_page=documents.PER_PAGE)
     states, agencies = _choices(True)
     return render_template("documents/archive.html", q=q, filters=filters, results=results, error=error,
                            states=states, agency_options=_agency_options(agencies, filters))
