@@ -693,8 +693,9 @@ def for_request(db, request_id, today=None, settings: Settings | None = None, ex
 
 
 def refresh(db, request_id, today=None, settings: Settings | None = None) -> Dates:
-    """Recompute one request's dates, store them and re-plan its reminders (one transaction, which
-    also covers the reads, so a change made meanwhile elsewhere cannot be overwritten).
+    """Recompute one request's status and dates, store them and re-plan its reminders (one
+    transaction, which also covers the reads, so a change made meanwhile elsewhere cannot be
+    overwritten).
 
     Called after every change to the request's timeline, agency or owner.
     """
@@ -708,6 +709,8 @@ def refresh(db, request_id, today=None, settings: Settings | None = None) -> Dat
             status = lifecycle.derive_status(events) if events else row[1]
         except lifecycle.TransitionError:
             status = row[1]
+        if status != row[1]:  # the cached status follows the same timeline
+            db.execute("UPDATE requests SET status = ? WHERE id = ?", [status, request_id])
         dates = compute(law, events, today, row[5], settings, status=status)
         _store(db, [(request_id, dates)], _stored(db, request_id))
         reminders.replan(db, request_id, dates, status, today, settings=settings, owner_id=row[2])

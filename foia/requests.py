@@ -248,11 +248,11 @@ def _exists(db, request_id) -> bool:
 
 
 def refresh(db, request_id) -> None:
-    """Recompute what the timeline implies: the cached status, the deadlines and pending reminders."""
+    """Mark the request changed and recompute what its timeline implies: the cached status, the
+    deadlines and the pending reminders (``deadlines.refresh`` derives all three from one read)."""
     from . import deadlines
 
-    status = lifecycle.derive_status(events(db, request_id))
-    db.execute("UPDATE requests SET status = ?, updated_at = ? WHERE id = ?", [status, clock.stamp(), request_id])
+    db.execute("UPDATE requests SET updated_at = ? WHERE id = ?", [clock.stamp(), request_id])
     deadlines.refresh(db, request_id, clock.today())
 
 
