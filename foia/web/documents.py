@@ -253,24 +253,24 @@ def _agency_options(agencies, filters) -> Markup:
         for a in agencies))
 
 
-@bp.get("/search")
-def search():
+def _search_page(template: str, *, published_only: bool):
+    """The search page (all documents) and the public archive (published ones) differ only in this."""
     q = request.args.get("q", "")[:500]
     filters = _filters(request.args)
-    results, error = _run_search(q, filters, published_only=False, per_page=documents.PER_PAGE)
-    states, agencies = _choices(False)
-    return render_template("documents/search.html", q=q, filters=filters, results=results, error=error,
+    results, error = _run_search(q, filters, published_only=published_only, per_page=documents.PER_PAGE)
+    states, agencies = _choices(published_only)
+    return render_template(template, q=q, filters=filters, results=results, error=error,
                            states=states, agency_options=_agency_options(agencies, filters))
+
+
+@bp.get("/search")
+def search():
+    return _search_page("documents/search.html", published_only=False)
 
 
 @bp.get("/archive")
 def archive():
-    q = request.args.get("q", "")[:500]
-    filters = _filters(request.args)
-    results, error = _run_search(q, filters, published_only=True, per_page=documents.PER_PAGE)
-    states, agencies = _choices(True)
-    return render_template("documents/archive.html", q=q, filters=filters, results=results, error=error,
-                           states=states, agency_options=_agency_options(agencies, filters))
+    return _search_page("documents/archive.html", published_only=True)
 
 
 @bp.get("/archive/<int:doc_id>/download")
