@@ -3,42 +3,18 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 
 import pytest
-from aiosmtpd.controller import Controller
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from foia import clock, deadlines, lifecycle, reminders, scheduler
 from tests import test_reminders
-from tests.test_reminders import free_port
 
-ddb = test_reminders.ddb  # the same fixture: the deadlines and reminders tables on the app's database
+# The same fixtures: the deadlines and reminders tables on the app's database; a real SMTP server.
+ddb = test_reminders.ddb
+smtp = test_reminders.smtp
 STAMP = "2026-09-01T09:00:00"
-
-
-class Sink:
-    def __init__(self):
-        self.subjects = []
-        self.lock = threading.Lock()
-
-    async def handle_DATA(self, server, session, envelope):
-        with self.lock:
-            for line in envelope.content.decode("utf-8", "replace").splitlines():
-                if line.startswith("Subject: "):
-                    self.subjects.append(line[9:])
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp():
-    sink = Sink()
-    controller = Controller(sink, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    sink.port = controller.port
-    yield sink
-    controller.stop()
 
 
 @pytest.fixture
@@ -91,19 +67,19 @@ def test_background_scheduler_delivers_due_reminders(app, ddb, smtp, stop_schedu
     seed(ddb)
     clock.set_now("2026-09-11T09:00:30")
     scheduler.start_background(config_for(app, smtp.port), interval=1)
-    assert wait_for(lambda: len(smtp.subjects) == 1)
-    assert smtp.subjects == ["Response due 2026-09-15: Ring partnership records"]
+    assert wait_for(lambda: len(smtp.subjects()) == 1)
+    assert smtp.subjects() == ["Response due 2026-09-15: Ring partnership records"]
     assert wait_for(lambda: reminders.unread_count(ddb, request_owner(ddb)) == 1)
 
     # The dispatcher stops; reminders fall due meanwhile; it restarts and catches up, once each.
     scheduler.stop_background()
     clock.set_now("2026-09-17T08:00:00")
     time.sleep(1.5)
-    assert len(smtp.subjects) == 1
+    assert len(smtp.subjects()) == 1
     scheduler.start_background(config_for(app, smtp.port), interval=1)
-    assert wait_for(lambda: len(smtp.subjects) == 3)
+    assert wait_for(lambda: len(smtp.subjects()) == 3)
     time.sleep(2.5)  # a few more ticks: nothing is sent twice
-    assert sorted(smtp.subjects) == sorted([
+    assert sorted(smtp.subjects()) == sorted([
         "Response due 2026-09-15: Ring partnership records", "Response due today: Ring partnership records",
         "Response overdue since 2026-09-15: Ring partnership records"])
 
@@ -124,7 +100,7 @@ def test_a_late_run_still_runs(app, ddb, smtp, stop_scheduler):
     ours.modify_job(scheduler.JOB_ID, next_run_time=late)
     ours.start()
     try:
-        assert wait_for(lambda: len(smtp.subjects) == 1)
+        assert wait_for(lambda: len(smtp.subjects()) == 1)
         assert default_runs == []  # dropped as a misfire
     finally:
         ours.shutdown()
@@ -145,9 +121,9 @@ def test_run_forever_in_its_own_process(app, ddb, smtp, instance):
     with open(log, "wb") as out:
         process = subprocess.Popen([sys.executable, "-c", code], env=env, stdout=out, stderr=subprocess.STDOUT)
         try:
-            assert wait_for(lambda: len(smtp.subjects) == 1, timeout=30), log.read_text()
+            assert wait_for(lambda: len(smtp.subjects()) == 1, timeout=30), log.read_text()
             time.sleep(2.5)
-            assert len(smtp.subjects) == 1
+            assert len(smtp.subjects()) == 1
         finally:
             process.send_signal(signal.SIGINT)
             try:
