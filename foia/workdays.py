@@ -2,18 +2,24 @@
 
 A day is closed when it is a Saturday, a Sunday, a public holiday of the jurisdiction
 (``holidays.US(subdiv=STATE)``, ``holidays.US()`` for the federal government, observed dates
-included) or one of an agency's own closed days. Every function that moves a date also returns the
+included, corrected by the state's own list in ``foia/data/closed-days.csv``: days the package
+misses, and the few it puts on the wrong date) or one of an agency's own closed days. Every function that moves a date also returns the
 days it skipped, each with its reason ("2026-09-07 Labor Day", "2026-07-11 Saturday"), so a deadline
 can explain itself.
 
 Holiday lists are built once per (jurisdiction, year) and kept for the life of the process.
 """
 import bisect
+import csv
+import dataclasses
 import datetime as dt
 import functools
 import json
+import re
+from pathlib import Path
 
 import holidays
+from dateutil.easter import easter
 
 ONE_DAY = dt.timedelta(days=1)
 WEEKEND = {5: "Saturday", 6: "Sunday"}
@@ -21,15 +27,123 @@ AGENCY_CLOSED = "agency closed day"
 
 Skipped = tuple[dt.date, str]  # (day, reason)
 
+STATE_CLOSED_DAYS_CSV = Path(__file__).resolve().parent / "data" / "closed-days.csv"
+STATE_DAY_COLUMNS = ("jurisdiction", "effect", "rule", "years", "name", "source")
+WEEKDAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
+_RULE = re.compile(r"^(?:(?P<md>\d\d-\d\d)|thanksgiving\+1|easter-2|election|"
+                   r"nth:(?P<month>\d\d):(?P<weekday>mon|tue|wed|thu|fri|sat|sun):(?P<n>[1-5]))$")
+
+
+@dataclasses.dataclass(frozen=True)
+class StateDay:
+    """One correction to the ``holidays`` package for a state, from ``closed-days.csv``.
+
+    ``effect`` is "closed" (a day the state's offices close that the package misses) or "open" (a
+    day the package lists that is not the state's holiday on that date). ``rule`` is ``MM-DD``,
+    ``thanksgiving+1``, ``easter-2`` (Good Friday), ``election`` (the Tuesday after the first Monday
+    of November) or ``nth:MM:WEEKDAY:N`` (the N-th weekday of a month); ``years`` limits it to
+    "even" years or "presidential" election years.
+    """
+    jurisdiction: str
+    effect: str
+    rule: str
+    years: str
+    name: str
+    source: str
+
+    @property
+    def citation(self) -> str:
+        """The source without its parenthesised remarks: "Ark. Code § 1-5-101(a)(9)"."""
+        return self.source.split(" (")[0].strip()
+
+    def date_in(self, year: int) -> dt.date | None:
+        """The day this rule gives in ``year``, or None when it does not apply that year."""
+        if self.years == "even" and year % 2:
+            return None
+        if self.years == "presidential" and year % 4:
+            return None
+        match = _RULE.match(self.rule)
+        if match["md"]:
+            return dt.date.fromisoformat(f"{year}-{match['md']}")
+        if self.rule == "thanksgiving+1":
+            return _nth_weekday(year, 11, 3, 4) + ONE_DAY
+        if self.rule == "easter-2":
+            return easter(year) - 2 * ONE_DAY
+        if self.rule == "election":
+            return _nth_weekday(year, 11, 0, 1) + ONE_DAY
+        return _nth_weekday(year, int(match["month"]), WEEKDAYS[match["weekday"]], int(match["n"]))
+
+
+def _nth_weekday(year: int, month: int, weekday: int, n: int) -> dt.date:
+    first = dt.date(year, month, 1)
+    return first + dt.timedelta(days=(weekday - first.weekday()) % 7 + 7 * (n - 1))
+
+
+def read_state_days(path: Path | str = STATE_CLOSED_DAYS_CSV) -> dict[str, tuple[StateDay, ...]]:
+    """The per-state corrections, validated: a bad row raises ValueError naming its line and column."""
+    path = Path(path)
+    found: dict[str, list[StateDay]] = {}
+    with open(path, newline="", encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        missing = [c for c in STATE_DAY_COLUMNS if c not in (reader.fieldnames or [])]
+        if missing:
+            raise ValueError(f"{path.name}: missing column(s) {', '.join(missing)}")
+        for raw in reader:
+            row = {k: (raw.get(k) or "").strip() for k in STATE_DAY_COLUMNS}
+
+            def bad(column, problem):
+                return ValueError(f"{path.name} line {reader.line_num}, column {column}: {problem}")
+
+            if row["jurisdiction"] not in _subdivisions():
+                raise bad("jurisdiction", f"{row['jurisdiction']!r} is not a state or DC")
+            if row["effect"] not in ("closed", "open"):
+                raise bad("effect", f"{row['effect']!r} is not closed or open")
+            match = _RULE.match(row["rule"])
+            if not match:
+                raise bad("rule", f"{row['rule']!r} is not MM-DD, thanksgiving+1, easter-2, election or nth:MM:day:N")
+            if match["md"]:
+                try:
+                    dt.date.fromisoformat(f"2024-{match['md']}")
+                except ValueError:
+                    raise bad("rule", f"{row['rule']!r} is not a day of the year") from None
+            if row["years"] not in ("", "even", "presidential"):
+                raise bad("years", f"{row['years']!r} is not empty, even or presidential")
+            for column in ("name", "source"):
+                if not row[column]:
+                    raise bad(column, "empty")
+            found.setdefault(row["jurisdiction"], []).append(StateDay(**row))
+    return {code: tuple(days) for code, days in found.items()}
+
+
+@functools.lru_cache(maxsize=1)
+def _state_days() -> dict[str, tuple[StateDay, ...]]:
+    return read_state_days()
+
+
+def state_days(jurisdiction: str) -> tuple[StateDay, ...]:
+    """The corrections to the ``holidays`` package for one jurisdiction (empty for most)."""
+    return _state_days().get(jurisdiction, ())
+
 
 @functools.lru_cache(maxsize=None)
 def holidays_for(jurisdiction: str, year: int) -> dict[dt.date, str]:
-    """Public holidays of a jurisdiction ("US" for federal, else a state or "DC") in one year."""
+    """Public holidays of a jurisdiction ("US" for federal, else a state or "DC") in one year: the
+    ``holidays`` package's, corrected by the state's own list (each added day names its source)."""
     if jurisdiction == "US":
         calendar = holidays.US(years=year)
     else:
         calendar = holidays.US(subdiv=jurisdiction, years=year)
-    return {day: name for day, name in calendar.items() if day.year == year}
+    days = {day: name for day, name in calendar.items() if day.year == year}
+    for rule in state_days(jurisdiction):
+        day = rule.date_in(year)
+        if day is None:
+            continue
+        if rule.effect == "open":
+            if rule.name in days.get(day, ""):
+                del days[day]
+        elif day not in days:
+            days[day] = f"{rule.name} ({rule.citation})"
+    return days
 
 
 def parse_closed_days(value) -> dict[dt.date, str]:
