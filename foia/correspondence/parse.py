@@ -227,7 +227,9 @@ def parse(raw: bytes) -> Parsed:
             continue
         parsed.attachments.append(Attachment(filename or _default_name(ctype), ctype, data))
     parsed.html = "\n".join(rich)[:MAX_BODY]
-    text = "\n".join(plain) if plain else html_to_text(parsed.html)
+    text = "\n".join(plain)
+    if not text.strip() and parsed.html:
+        text = html_to_text(parsed.html)
     parsed.text = text.replace("\r\n", "\n").replace("\x00", "")[:MAX_BODY]
     return parsed
 
