@@ -3,6 +3,10 @@
 Every file copied out of the store is re-hashed on the way; a file whose content no longer matches
 its SHA-256 stops the export with an :class:`ExportError` naming it (``foia verify`` lists them
 all), so an export never carries a silently damaged copy.
+
+Every CSV we write goes through :func:`csv_cell`: a text cell that a spreadsheet would run as a
+formula (starting with ``= + - @``, a tab or a carriage return) is written with a leading ``'``.
+Document files themselves are copied byte for byte.
 """
 import csv
 import hashlib
@@ -13,7 +17,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from . import clock
+from . import clock, errors
 from . import documents as documents_module
 
 DOCUMENT_FIELDS = (
@@ -38,8 +42,24 @@ COMPRESSED = frozenset({
 })
 
 
-class ExportError(RuntimeError):
-    """An export could not be written; the message says why."""
+class ExportError(errors.Conflict):
+    """An export could not be written (a damaged stored file, a folder in the way); the message says why."""
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value):
+    """``value`` safe to open in a spreadsheet: text that would start a formula gets a leading ``'``.
+
+    Numbers stay numbers (a negative size or id is data, not a formula)."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def csv_row(values) -> list:
+    return [csv_cell(v) for v in values]
 
 
 def _copy_verified(store, sha256: str, out) -> int:
@@ -85,7 +105,17 @@ def _write_csv(path: Path, fields, rows) -> None:
     with open(path, "w", newline="", encoding="utf-8") as f:
         writer = csv.DictWriter(f, fieldnames=fields, extrasaction="ignore")
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({k: csv_cell(row.get(k)) for k in fields} for row in rows)
+
+
+class _SafeWriter:
+    """A ``csv.writer`` whose every cell goes through :func:`csv_cell`."""
+
+    def __init__(self, f):
+        self._writer = csv.writer(f)
+
+    def writerow(self, values) -> None:
+        self._writer.writerow(csv_row(values))
 
 
 def _write_json(path: Path, value) -> None:
@@ -108,10 +138,7 @@ def export_bagit(db, store, out_dir, request_id=None, published_only: bool = Fal
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise ExportError(f"{out} already exists and is not an empty folder")
     if request_id is not None:
-        try:
-            documents_module.request_summary(db, request_id)
-        except documents_module.DocumentError as e:
-            raise ExportError(str(e)) from None
+        documents_module.request_summary(db, request_id)
     docs = documents_module.all_documents(db, request_id)
     if published_only:
         docs = [d for d in docs if d["published"]]
@@ -182,7 +209,7 @@ def request_zip(db, store, request_id, letters_dir, out=None):
     request = documents_module.request_summary(db, request_id)
     out = out if out is not None else tempfile.TemporaryFile()
     manifest = io.StringIO()
-    writer = csv.writer(manifest)
+    writer = _SafeWriter(manifest)
     writer.writerow(["path", "kind", "id", "parent_id", "sha256", "size", "title", "note"])
     used: set[str] = set()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as zf:

@@ -190,3 +190,10 @@ def _fsync_dir(path: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def store_for(instance_or_config) -> "LocalStore":
+    """The file store of an :class:`foia.instance.Instance`, or of a configuration mapping
+    (``FILES_DIR``): what a job handler is given (see :func:`foia.jobs.run_once`)."""
+    store = getattr(instance_or_config, "store", None)
+    return store if store is not None else LocalStore(instance_or_config["FILES_DIR"])

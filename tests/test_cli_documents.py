@@ -35,7 +35,7 @@ def test_add_pdf_then_find_it_by_a_word_inside(runner, request_id, pdf):
     assert "1 document(s)" in found.output and "Springfield Police Department, OR" in found.output
     data = json.loads(runner("search", "axolotl", "--json").output)
     assert data["total"] == 1 and data["hits"][0]["filename"] == "Neighbors MOU.pdf"
-    assert "<mark>axolotl</mark>" in data["hits"][0]["snippet_html"]
+    assert ["axolotl", True] in data["hits"][0]["snippet_parts"]
     assert json.loads(runner("search", "axolotl", "--json", "--state", "TX").output)["total"] == 0
     assert json.loads(runner("search", "axolotl", "--json", "--type", "agreement").output)["total"] == 1
 

@@ -9,7 +9,8 @@ import pytest
 from pypdf import PdfWriter
 
 from foia import agencies, documents, requests
-from foia.documents import DocumentError, ZipLimits
+from foia.documents import ZipLimits
+from foia.errors import Invalid, NotFound
 from foia.filestore import LocalStore
 
 
@@ -171,20 +172,20 @@ def test_zip_members_become_documents(env):
 def test_zip_bomb_is_refused_and_leaves_nothing(env):
     bomb = zip_bytes({"zeros.bin": b"\0" * (20 * 1024 * 1024)})
     assert len(bomb) < 100_000
-    with pytest.raises(DocumentError, match="zip bomb"):
+    with pytest.raises(Invalid, match="zip bomb"):
         add(env, bomb, "bomb.zip")
     assert count(env) == 0 and stored_files(env) == []
 
 
 def test_zip_limits_on_members_and_total_size(env):
     many = zip_bytes({f"f{i}.txt": f"file {i}" for i in range(12)})
-    with pytest.raises(DocumentError, match="12 files; the limit is 10"):
+    with pytest.raises(Invalid, match="12 files; the limit is 10"):
         add(env, many, "many.zip", limits=ZipLimits(members=10))
     big = zip_bytes({"a.txt": os.urandom(3000).hex()}, method=zipfile.ZIP_STORED)
-    with pytest.raises(DocumentError, match="unpack to"):
+    with pytest.raises(Invalid, match="unpack to"):
         add(env, big, "big.zip", limits=ZipLimits(total_size=5000))
     nested = zip_bytes({"inner.zip": zip_bytes({"deep.zip": zip_bytes({"x.txt": "x"})})})
-    with pytest.raises(DocumentError, match="nested more than 2 deep"):
+    with pytest.raises(Invalid, match="nested more than 2 deep"):
         add(env, nested, "nested.zip", limits=ZipLimits(depth=2))
     assert count(env) == 0 and stored_files(env) == []
 
@@ -209,13 +210,13 @@ def test_interrupted_upload_leaves_no_file_and_no_row(env):
 
 
 def test_empty_file_is_refused(env):
-    with pytest.raises(DocumentError, match=r"empty.txt is empty \(0 bytes\)"):
+    with pytest.raises(Invalid, match=r"empty.txt is empty \(0 bytes\)"):
         add(env, b"", "empty.txt")
     assert count(env) == 0 and stored_files(env) == []
 
 
 def test_file_over_the_limit_is_refused(env):
-    with pytest.raises(DocumentError, match="larger than the limit of 1 KB"):
+    with pytest.raises(Invalid, match="larger than the limit of 1 KB"):
         add(env, b"x" * 2048, "big.txt", max_size=1024)
     assert count(env) == 0 and stored_files(env) == []
 
@@ -259,9 +260,9 @@ def test_same_file_twice_is_stored_once_and_linked_per_request(env):
 def test_failed_upload_keeps_a_file_other_documents_use(env):
     payload = zip_bytes({"zeros.bin": b"\0" * (20 * 1024 * 1024)})
     add(env, b"kept", "kept.txt")
-    with pytest.raises(DocumentError):
+    with pytest.raises(Invalid):
         add(env, payload, "bomb.zip")
-    with pytest.raises(DocumentError):
+    with pytest.raises(Invalid):
         add(env, b"kept", "kept.txt", event_id=999)
     assert len(stored_files(env)) == 1 and env["store"].verify_all() == []
 
@@ -274,11 +275,11 @@ def test_event_link_and_received_date(env):
     doc = documents.get(db, add(env, b"other", "o.txt", received_on="2026-09-01").id)
     assert doc["received_on"] == "2026-09-01"
     foreign = requests.add_event(db, env["r2"], "acknowledged", occurred_on="2026-08-05")
-    with pytest.raises(DocumentError, match="not on the timeline"):
+    with pytest.raises(Invalid, match="not on the timeline"):
         add(env, b"x1", "x.txt", event_id=foreign)
-    with pytest.raises(DocumentError, match="not a date"):
+    with pytest.raises(Invalid, match="not a date"):
         add(env, b"x2", "x.txt", received_on="yesterday")
-    with pytest.raises(DocumentError, match="no request 4242"):
+    with pytest.raises(NotFound, match="no request 4242"):
         add(env, b"x3", "x.txt", request_id=4242)
 
 
@@ -302,14 +303,14 @@ def test_set_type_and_publish(env):
     assert documents.get(db, doc_id)["effective_type"] == "correspondence"
     documents.set_type(db, doc_id, "")
     assert documents.get(db, doc_id)["doc_type"] is None
-    with pytest.raises(DocumentError, match="Unknown document type"):
+    with pytest.raises(Invalid, match="Unknown document type"):
         documents.set_type(db, doc_id, "memo")
     documents.publish(db, doc_id)
     doc = documents.get(db, doc_id)
     assert doc["published"] == 1 and doc["published_at"] == "2026-09-15T10:00:00"
     documents.unpublish(db, doc_id)
     assert documents.get(db, doc_id)["published"] == 0
-    with pytest.raises(documents.NotFound):
+    with pytest.raises(NotFound):
         documents.publish(db, 999)
     actions = [r[0] for r in db.execute("SELECT action FROM audit_log WHERE object_type = 'document' ORDER BY id")]
     assert actions == ["document.add", "document.type", "document.type", "document.publish", "document.unpublish"]

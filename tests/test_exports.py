@@ -9,6 +9,7 @@ import bagit
 import pytest
 
 from foia import agencies, documents, exports, requests
+from foia.errors import NotFound
 from foia.filestore import LocalStore
 
 
@@ -81,7 +82,7 @@ def test_bag_of_one_request(env, tmp_path):
     summary = exports.export_bagit(env["db"], env["store"], out, request_id=env["r1"])
     bagit.Bag(str(out)).validate()
     assert summary["documents"] == 2 and summary["requests"] == 1
-    with pytest.raises(exports.ExportError, match="no request 99"):
+    with pytest.raises(NotFound, match="no request 99"):
         exports.export_bagit(env["db"], env["store"], tmp_path / "none", request_id=99)
 
 

@@ -4,7 +4,9 @@ import io
 import pytest
 
 from foia import agencies, documents, requests
+from foia.errors import Invalid
 from foia.filestore import LocalStore
+from foia.web.documents import highlight
 
 
 @pytest.fixture
@@ -40,14 +42,15 @@ def test_finds_a_word_and_highlights_it(env):
     results = documents.search(env["db"], "memorandum")
     assert ids_of(results) == [env["ids"]["mou"]] and results.total == 1
     hit = results.hits[0]
-    assert "<mark>Memorandum</mark>" in hit["snippet_html"]
+    assert ("Memorandum", True) in hit["snippet_parts"]
+    assert "<mark>Memorandum</mark>" in highlight(hit["snippet_parts"])
     assert hit["snippet"].startswith("Memorandum of understanding")
     assert hit["agency_name"] == "Springfield Police Department" and hit["request_title"] == "Ring records, Springfield"
 
 
 def test_snippets_are_html_safe(env):
     results = documents.search(env["db"], "beware")
-    snippet = str(results.hits[0]["snippet_html"])
+    snippet = str(highlight(results.hits[0]["snippet_parts"]))
     assert "<img" not in snippet and "<i>" not in snippet
     assert "&lt;img src=x onerror=alert(1)&gt;" in snippet and "&amp;&amp;" in snippet
     assert "<mark>Beware</mark>" in snippet
@@ -98,7 +101,7 @@ def test_filters(env):
     assert ids_of(documents.search(db, "", doc_type="invoice")) == [ids["invoice"]]
     assert set(ids_of(documents.search(db, "", date_from="2026-08-15", date_to="2026-09-01"))) == \
         {ids["invoice"], ids["log"]}
-    with pytest.raises(documents.DocumentError, match="not a date"):
+    with pytest.raises(Invalid, match="not a date"):
         documents.search(db, "", date_from="last week")
 
 
@@ -143,7 +146,7 @@ def test_too_many_matches_are_listed_newest_first(env):
     broad = documents.search(db, "footage", rank_limit=2)
     assert not broad.ranked and broad.total == 4
     assert ids_of(broad) == sorted([ids["mou"], ids["log"], ids["xss"], ids["footage_title"]], reverse=True)
-    assert "<mark>" in str(broad.hits[0]["snippet_html"])
+    assert any(marked for _, marked in broad.hits[0]["snippet_parts"])
     filtered = documents.search(db, "footage", state="OR", rank_limit=2)
     assert filtered.total == 1 and ids_of(filtered) == [ids["mou"]]
     assert documents.search(db, "footage", rank_limit=10).ranked

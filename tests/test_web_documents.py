@@ -4,7 +4,7 @@ import zipfile
 
 import pytest
 
-from foia import agencies, documents, requests
+from foia import agencies, documents, jobs, requests
 from foia.filestore import LocalStore
 
 
@@ -25,6 +25,11 @@ def upload(client, request_id, *files, **form):
     return client.post(f"/requests/{request_id}/documents", data=data, content_type="multipart/form-data")
 
 
+def drain(app):
+    """Run the queued jobs (text extraction, OCR) as the scheduler would."""
+    return jobs.run_once(app.extensions.get("foia") or dict(app.config), limit=1000)
+
+
 def fetch(client, url):
     """GET a download, read it whole and close it (file responses hold the stored file open)."""
     response = client.get(url)
@@ -37,12 +42,15 @@ def stored(app):
     return [p for p in LocalStore(app.config["FILES_DIR"]).root.rglob("*") if p.is_file()]
 
 
-def test_upload_several_files_then_find_by_a_word_inside(client, db, request_id):
+def test_upload_several_files_then_find_by_a_word_inside(app, client, db, request_id):
     response = upload(client, request_id, ("mou.pdf", pdf_bytes("Only here: pangolin.")), ("note.txt", b"plain note"))
     assert response.status_code == 303
     assert [d["filename"] for d in documents.for_request(db, request_id)] == ["mou.pdf", "note.txt"]
     page = client.get(f"/requests/{request_id}/documents").get_data(as_text=True)
-    assert "Added 2 document(s)." in page and "mou.pdf" in page and 'type="file" name="files" multiple' in page
+    assert "Added 2 document(s). Their text is being extracted." in page and "mou.pdf" in page
+    assert 'type="file" name="files" multiple' in page
+    assert "Extracting text" in client.get("/documents/1").get_data(as_text=True)
+    assert [o.state for o in drain(app)] == ["done"]
     results = client.get("/search?q=pangolin").get_data(as_text=True)
     assert "<mark>pangolin</mark>" in results and "1 document matching" in results
     doc_page = client.get("/documents/1").get_data(as_text=True)
@@ -99,7 +107,7 @@ def test_pdf_inline_with_original_name(client, request_id):
 def test_traversal_name_downloads_as_its_last_part(client, request_id):
     upload(client, request_id, ("../../etc/passwd", b"root:x:0:0"))
     response = fetch(client, "/documents/1/download")
-    assert response.headers["Content-Disposition"] == 'inline; filename=passwd'
+    assert response.headers["Content-Disposition"] == 'inline; filename="passwd"'
     assert response.mimetype == "text/plain" and response.get_data() == b"root:x:0:0"
 
 

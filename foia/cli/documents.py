@@ -1,9 +1,10 @@
-"""Document commands: documents add/list/show/publish/unpublish/type/ocr, search, verify, export bagit."""
+"""Document commands: documents add/list/show/publish/unpublish/type/ocr/gc, search, verify, export bagit."""
 from pathlib import Path
 
 import click
 
-from .. import documents, exports
+from .. import documents, exports, filerefs
+from ..errors import FoiaError, NotFound
 from ..filestore import LocalStore, human_size
 from . import echo_json, fail, load_config, main, open_db
 from .deadlines import export_group
@@ -40,7 +41,7 @@ def add(request_id, files, event_id, doc_type, received_on):
                     db, store, request_id, f, Path(name).name, event_id=event_id, received_on=received_on,
                     doc_type=doc_type, max_size=config["MAX_CONTENT_LENGTH"],
                 )
-        except documents.DocumentError as e:
+        except FoiaError as e:
             failed += 1
             click.echo(f"error: {name}: {e}", err=True)
             continue
@@ -57,6 +58,8 @@ def add(request_id, files, event_id, doc_type, received_on):
             click.echo(f"  warning: {doc['extraction_error']}")
         if doc["needs_ocr"]:
             click.echo("  needs OCR: no text layer (see `foia documents ocr`)")
+        if doc["extraction_pending"]:
+            click.echo("  text: waiting to be extracted")
     if failed:
         fail(f"{failed} of {len(files)} file(s) not added")
 
@@ -86,7 +89,7 @@ def show(doc_id, with_text):
     db, _, _ = _open()
     try:
         doc = documents.get(db, doc_id)
-    except documents.NotFound as e:
+    except NotFound as e:
         fail(str(e), 2)
     for key in ("id", "request_id", "request_title", "agency_name", "agency_state", "filename", "title", "mime",
                 "size", "pages", "sha256", "doc_type", "suggested_type", "received_on", "published",
@@ -101,7 +104,7 @@ def _publish(doc_id, value):
     db, _, _ = _open()
     try:
         documents.set_published(db, doc_id, value)
-    except documents.NotFound as e:
+    except NotFound as e:
         fail(str(e), 2)
     click.echo(f"document {doc_id} {'published' if value else 'private'}")
 
@@ -128,29 +131,48 @@ def set_type(doc_id, doc_type):
     db, _, _ = _open()
     try:
         documents.set_type(db, doc_id, None if doc_type == "suggested" else doc_type)
-    except documents.NotFound as e:
+    except NotFound as e:
         fail(str(e), 2)
     click.echo(f"document {doc_id}: {doc_type}")
 
 
 @documents_group.command("ocr")
 @click.argument("doc_ids", nargs=-1, type=int)
-def ocr(doc_ids):
-    """Read scanned documents with Tesseract (all flagged 'needs OCR' when no id is given)."""
+@click.option("--wait", is_flag=True, help="Read the text now and wait for it, instead of queueing a job.")
+def ocr(doc_ids, wait):
+    """Read scanned documents with Tesseract (all flagged 'needs OCR' when no id is given).
+
+    Without --wait each document gets a background job (run by the scheduler or `foia jobs run-once`)."""
     db, store, _ = _open()
     if not doc_ids:
         doc_ids = [r[0] for r in db.execute("SELECT id FROM documents WHERE needs_ocr = 1 ORDER BY id").fetchall()]
     failed = 0
     for doc_id in doc_ids:
         try:
-            text = documents.ocr_document(db, store, doc_id)
-        except (documents.DocumentError, documents.NotFound) as e:
+            if wait:
+                text = documents.ocr_document(db, store, doc_id)
+            else:
+                job_id = documents.request_ocr(db, doc_id)
+        except FoiaError as e:
             failed += 1
             click.echo(f"error: document {doc_id}: {e}", err=True)
         else:
-            click.echo(f"document {doc_id}: {len(text)} characters read")
+            if wait:
+                click.echo(f"document {doc_id}: {len(text)} characters read")
+            else:
+                click.echo(f"document {doc_id}: OCR queued as job {job_id}")
     if failed:
         fail(f"{failed} document(s) not read")
+
+
+@documents_group.command("gc")
+def gc():
+    """Remove stored files that no document, letter or message uses (left by refused uploads)."""
+    db, store, _ = _open()
+    removed = filerefs.collect_garbage(db, store)
+    if not removed and filerefs.unreferenced(db, store):
+        fail("An upload is in progress; try again when it has finished.")
+    click.echo(f"Removed {len(removed)} unused stored file(s).")
 
 
 @main.command("search")
@@ -169,13 +191,11 @@ def search(query, state, doc_type, agency_id, date_from, date_to, published, pag
     try:
         results = documents.search(db, query, state=state, doc_type=doc_type, agency_id=agency_id,
                                    date_from=date_from, date_to=date_to, published_only=published, page=page)
-    except documents.DocumentError as e:
+    except FoiaError as e:
         fail(str(e))
     if as_json:
-        echo_json({
-            "query": results.query, "total": results.total, "page": results.page,
-            "hits": [{k: (str(v) if k == "snippet_html" else v) for k, v in hit.items()} for hit in results.hits],
-        })
+        echo_json({"query": results.query, "total": results.total, "page": results.page, "ranked": results.ranked,
+                   "hits": results.hits})
         return
     click.echo(f"{results.total} document(s)")
     for hit in results.hits:
@@ -208,7 +228,7 @@ def export_bagit(out_dir, request_id, published):
     db, store, _ = _open()
     try:
         summary = exports.export_bagit(db, store, out_dir, request_id=request_id, published_only=published)
-    except exports.ExportError as e:
-        fail(str(e))
+    except FoiaError as e:
+        fail(str(e), 2 if isinstance(e, NotFound) else 1)
     click.echo(f"Bag written to {summary['path']}: {summary['documents']} document(s), "
                f"{summary['requests']} request(s), {human_size(summary['bytes'])}")

@@ -1,15 +1,19 @@
 """Documents: upload on the request page, the document page, downloads, search and the public archive.
 
 Only ``/archive`` and ``/archive/<id>/download`` are public, and they show published documents only.
-Downloads keep the original file name; a type a browser could run (HTML, SVG, anything unknown) is
-always sent as an attachment, and every download carries ``X-Content-Type-Options: nosniff``.
+Downloads keep the original file name (with an ASCII fallback we build ourselves, see
+:func:`foia.documents.content_disposition`); a type a browser could run (HTML, SVG, anything unknown)
+is always sent as an attachment, and every download carries ``X-Content-Type-Options: nosniff``.
+Uploads store the file and record the document at once; reading a PDF's or DOCX's text and OCR
+are jobs, whose state the document page shows.
 """
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, send_file, url_for
 from markupsafe import Markup, escape
 
 from .. import documents, exports
+from ..errors import Conflict, Invalid
 from ..filestore import LocalStore, human_size
-from . import actor_id, get_db, get_or_404, page_number, wants_json
+from . import actor_id, get_db, page_number, wants_json
 
 bp = Blueprint("documents", __name__)
 
@@ -33,19 +37,29 @@ def _events(db, request_id) -> list[dict]:
                          [request_id]))
 
 
-def get_store() -> LocalStore:
-    return LocalStore(current_app.config["FILES_DIR"])
+def get_store():
+    """The instance's file store (the app's ``Instance`` once it is there, else the configured folder)."""
+    instance = current_app.extensions.get("foia")
+    return instance.store if instance is not None else LocalStore(current_app.config["FILES_DIR"])
+
+
+def _letters_dir():
+    instance = current_app.extensions.get("foia")
+    return instance.letters_dir if instance is not None else current_app.config["LETTERS_DIR"]
 
 
 def _request_page(request_id) -> str:
     return url_for("requests.show", request_id=request_id) + "#documents"
 
 
-def _request_or_404(db, request_id) -> dict:
-    try:
-        return documents.request_summary(db, request_id)
-    except documents.DocumentError:
-        abort(404, description=f"There is no request {request_id}.")
+def highlight(parts) -> Markup:
+    """A search snippet (``(text, matched)`` parts) as HTML, the matched words in ``<mark>``."""
+    return Markup("").join(Markup("<mark>%s</mark>") % text if marked else escape(text) for text, marked in parts or ())
+
+
+@bp.app_template_filter("highlight")
+def highlight_filter(parts) -> Markup:
+    return highlight(parts)
 
 
 @bp.app_context_processor
@@ -73,7 +87,7 @@ def too_large(error):
 @bp.get("/requests/<int:request_id>/documents")
 def for_request(request_id):
     db = get_db()
-    request_row = _request_or_404(db, request_id)
+    request_row = documents.request_summary(db, request_id)
     events = _events(db, request_id)
     back_url = _request_page(request_id)
     return render_template("documents/request.html", request_row=request_row, events=events, back_url=back_url)
@@ -82,13 +96,13 @@ def for_request(request_id):
 @bp.post("/requests/<int:request_id>/documents")
 def upload(request_id):
     db = get_db()
-    _request_or_404(db, request_id)
+    documents.request_summary(db, request_id)
     files = [f for f in request.files.getlist("files") if f and f.filename]
     if not files:
         flash("Choose at least one file to upload.")
         return redirect(_request_page(request_id), code=303)
     store = get_store()
-    added, errors = [], []
+    added, errors, pending = [], [], 0
     for storage in files:
         try:
             result = documents.add_document(
@@ -97,8 +111,9 @@ def upload(request_id):
                 received_on=request.form.get("received_on") or None,
                 doc_type=request.form.get("doc_type") or None,
                 actor=actor_id(), max_size=current_app.config.get("MAX_CONTENT_LENGTH") or documents.DEFAULT_MAX_SIZE,
+                defer=True,
             )
-        except documents.DocumentError as e:
+        except Invalid as e:
             errors.append(str(e))
             continue
         finally:
@@ -107,27 +122,30 @@ def upload(request_id):
             flash(result.notes[0])
         else:
             added.append(result)
+            pending += len(result.pending)
             for note in result.notes:
                 flash(note)
     if added:
         members = sum(len(a.member_ids) for a in added)
-        flash(f"Added {len(added)} document(s)" + (f" and {members} member document(s)." if members else "."))
+        flash(f"Added {len(added)} document(s)" + (f" and {members} member document(s)." if members else ".")
+              + (" Their text is being extracted." if pending else ""))
     for message in errors:
         flash(f"Not added: {message}")
     if wants_json():
-        return jsonify({"added": [a.id for a in added], "errors": errors}), (201 if added else 400)
+        return jsonify({"added": [a.id for a in added], "errors": errors,
+                        "extracting": [i for a in added for i in a.pending]}), (201 if added else 400)
     return redirect(_request_page(request_id), code=303)
 
 
 @bp.get("/documents/<int:doc_id>")
 def show(doc_id):
     db = get_db()
-    doc = get_or_404(documents.get, db, doc_id)
+    doc = documents.get(db, doc_id)
     parent = documents.get(db, doc["parent_id"]) if doc["parent_id"] else None
     return render_template(
         "documents/show.html", doc=doc, parent=parent, members=documents.members(db, doc_id),
         inline=documents.inline_safe(doc["mime"]), ocr_available=documents.ocr_available(doc["mime"]),
-        event=_event(db, doc["event_id"]),
+        ocr=documents.ocr_job(db, doc_id) if doc["needs_ocr"] else None, event=_event(db, doc["event_id"]),
     )
 
 
@@ -141,10 +159,10 @@ def _event(db, event_id):
 @bp.post("/documents/<int:doc_id>/type")
 def set_type(doc_id):
     db = get_db()
-    get_or_404(documents.get, db, doc_id)
+    documents.get(db, doc_id)
     try:
         documents.set_type(db, doc_id, request.form.get("doc_type") or None, actor=actor_id())
-    except documents.DocumentError as e:
+    except Invalid as e:
         flash(str(e))
     else:
         flash("Document type saved.")
@@ -154,7 +172,7 @@ def set_type(doc_id):
 @bp.post("/documents/<int:doc_id>/publish")
 def publish(doc_id):
     db = get_db()
-    get_or_404(documents.get, db, doc_id)
+    documents.get(db, doc_id)
     value = request.form.get("published") == "1"
     documents.set_published(db, doc_id, value, actor=actor_id())
     flash("Published in the public archive." if value else "Removed from the public archive.")
@@ -164,13 +182,13 @@ def publish(doc_id):
 @bp.post("/documents/<int:doc_id>/ocr")
 def ocr(doc_id):
     db = get_db()
-    get_or_404(documents.get, db, doc_id)
+    documents.get(db, doc_id)
     try:
-        text = documents.ocr_document(db, get_store(), doc_id, actor=actor_id())
-    except documents.DocumentError as e:
+        documents.request_ocr(db, doc_id, actor=actor_id())
+    except (Invalid, Conflict) as e:
         flash(str(e))
     else:
-        flash(f"OCR read {len(text)} characters.")
+        flash("OCR will read the text in the background; it appears on this page when it is done.")
     return redirect(url_for(".show", doc_id=doc_id), code=303)
 
 
@@ -184,8 +202,10 @@ def _send(doc, *, force_attachment=False):
         mimetype = "text/plain; charset=utf-8"
     response = send_file(
         store.path(doc["sha256"]), mimetype=mimetype, as_attachment=not inline,
-        download_name=doc["filename"], etag=doc["sha256"], conditional=True, max_age=0,
+        download_name=documents.ascii_filename(doc["filename"]), etag=doc["sha256"], conditional=True, max_age=0,
     )
+    # Werkzeug's own ASCII fallback folds fullwidth dots and slashes into real ones: build the header here.
+    response.headers["Content-Disposition"] = documents.content_disposition(doc["filename"], attachment=not inline)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
     return response
@@ -193,16 +213,16 @@ def _send(doc, *, force_attachment=False):
 
 @bp.get("/documents/<int:doc_id>/download")
 def download(doc_id):
-    doc = get_or_404(documents.get, get_db(), doc_id)
+    doc = documents.get(get_db(), doc_id)
     return _send(doc, force_attachment=request.args.get("attachment") == "1")
 
 
 @bp.get("/requests/<int:request_id>/documents.zip")
 def request_zip(request_id):
     db = get_db()
-    _request_or_404(db, request_id)
+    documents.request_summary(db, request_id)
     try:
-        archive = exports.request_zip(db, get_store(), request_id, current_app.config["LETTERS_DIR"])
+        archive = exports.request_zip(db, get_store(), request_id, _letters_dir())
     except exports.ExportError as e:
         abort(500, description=str(e))
     return send_file(archive, mimetype="application/zip", as_attachment=True,
@@ -213,7 +233,7 @@ def _filters(args) -> dict:
     doc_type = args.get("type", "")
     return {
         "state": args.get("state", "").upper()[:2] or None,
-        "agency_id": args.get("agency", type=int),
+        "agency_id": args.get("agency", "")[:30] or None,
         "doc_type": doc_type if doc_type in documents.DOC_TYPES else None,
         "date_from": args.get("from", "")[:10] or None,
         "date_to": args.get("to", "")[:10] or None,
@@ -224,7 +244,7 @@ def _run_search(q, filters, *, published_only, per_page):
     try:
         return documents.search(get_db(), q, published_only=published_only, page=page_number(),
                                 per_page=per_page, **filters), None
-    except documents.DocumentError as e:
+    except Invalid as e:
         return documents.Results(hits=[], total=0, page=1, per_page=per_page, query=q), str(e)
 
 
@@ -247,9 +267,9 @@ def _choices(published_only):
 def _agency_options(agencies, filters) -> Markup:
     """The agency menu's ``<option>`` elements, built in Python: hundreds of agencies rendered
     through a Jinja loop cost several milliseconds on every search page."""
-    chosen = filters.get("agency_id")
+    chosen = str(filters.get("agency_id") or "")
     return Markup("".join(
-        f'<option value="{a["id"]}"{" selected" if a["id"] == chosen else ""}>{escape(a["name"])} ({a["state"]})</option>'
+        f'<option value="{a["id"]}"{" selected" if str(a["id"]) == chosen else ""}>{escape(a["name"])} ({a["state"]})</option>'
         for a in agencies))
 
 
@@ -278,7 +298,7 @@ def archive_download(doc_id):
     db = get_db()
     try:
         doc = documents.get(db, doc_id)
-    except documents.NotFound:
+    except LookupError:
         doc = None
     if doc is None or not doc["published"]:
         abort(404, description="There is no published document with this number.")

@@ -1,0 +1,81 @@
+"""Reading a PDF or DOCX in a child process with limits on time, CPU and memory.
+
+A crafted file a few KB long can keep pypdf busy for minutes or make it allocate gigabytes; run
+in-process, that stalls the web worker or the job runner. :func:`extract_file` starts
+``python -m foia.documents.sandbox MIME``, with the stored file as its standard input, and
+waits at most ``limits.seconds``; the child sets ``RLIMIT_AS`` and ``RLIMIT_CPU`` on itself before
+it reads a byte, and prints the result as JSON. Whatever stops the child (a limit, a crash, a
+kill) becomes an :class:`~.extract.Extracted` saying so; nothing here raises for a bad file.
+"""
+import io
+import json
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+
+from .extract import EXTRACT_LIMITS, ExtractLimits, Extracted, limit_reached
+
+
+def extract_file(source, mime: str, limits: ExtractLimits = EXTRACT_LIMITS) -> Extracted:
+    """The text of the PDF or DOCX ``source`` (a path, or a binary file), read by a child process
+    within ``limits``."""
+    if isinstance(source, (str, os.PathLike)):
+        with open(source, "rb") as f:
+            return _run(f, mime, limits)
+    try:
+        source.fileno()
+    except (AttributeError, OSError, io.UnsupportedOperation):  # not a real file: spill it to one
+        with tempfile.TemporaryFile() as spill:
+            source.seek(0)
+            shutil.copyfileobj(source, spill)
+            return _run(spill, mime, limits)
+    return _run(source, mime, limits)
+
+
+def _run(f, mime: str, limits: ExtractLimits) -> Extracted:
+    command = [sys.executable, "-m", "foia.documents.sandbox", mime,
+               str(limits.memory), str(limits.cpu_seconds), str(limits.pages)]
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "LC_ALL", "PYTHONPATH", "HOME")}
+    f.flush() if f.writable() else None
+    os.lseek(f.fileno(), 0, os.SEEK_SET)  # the child reads the descriptor from its start
+    try:
+        done = subprocess.run(command, stdin=f, capture_output=True, timeout=limits.seconds, env=env, check=False)
+    except subprocess.TimeoutExpired:
+        return limit_reached(f"time: reading took longer than {limits.seconds:g} seconds")
+    if done.returncode == -signal.SIGXCPU or done.returncode == -signal.SIGKILL:
+        return limit_reached(f"time: reading used more than {limits.cpu_seconds} seconds of processor time")
+    if done.returncode == 3:
+        return limit_reached(f"memory: reading needed more than {limits.memory // (1024 * 1024)} MB")
+    if done.returncode != 0:
+        return Extracted(error="The file could not be read (the reader stopped unexpectedly).")
+    try:
+        result = json.loads(done.stdout)
+    except ValueError:
+        return Extracted(error="The file could not be read (the reader gave no result).")
+    return Extracted(**{k: result[k] for k in ("text", "title", "pages", "needs_ocr", "error", "limit")})
+
+
+def _child(argv: list[str]) -> int:
+    mime, memory, cpu, pages = argv[0], int(argv[1]), int(argv[2]), int(argv[3])
+    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+    from .extract import extract
+
+    source = os.fdopen(sys.stdin.fileno(), "rb", closefd=False)
+    try:
+        size = os.fstat(source.fileno()).st_size
+        result = extract(source, mime, size=size, extract_limits=ExtractLimits(pages=pages))
+        payload = json.dumps(result.as_dict())
+    except MemoryError:
+        return 3
+    sys.stdout.write(payload)
+    sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_child(sys.argv[1:]))
