@@ -1,12 +1,13 @@
 """Campaigns: one letter template sent to many agencies, each letter citing its own state's law.
 
 :func:`create` records the campaign with the agencies it selects (by state, kind, Ring partnership,
-or a pasted list of names and ids), resolved once so a re-run works on the same set. :func:`run`
-creates one request per agency (idempotent per campaign and agency) and renders each request's
-PDF and DOCX letters in a pool of worker processes, one per core: the parent builds each letter's
-text, the workers lay it out, and the parent writes the files and rows. Progress (done, total,
-errors) is stored on the campaign row as it goes, so a web page can poll it. Interrupted and run
-again, it skips the letters that already exist.
+or a pasted list of names and ids), resolved once so a re-run works on the same set. :func:`start`
+queues the job ``campaign.letters`` (one live run per campaign); the job runner calls :func:`run`,
+which creates one request per agency and renders each request's PDF and DOCX letters in a pool of
+worker processes, one per core: the parent builds each letter's text, the workers lay it out, and
+the parent writes the files and rows. The run's state and progress are the job's; the campaign row
+keeps what the run found (agencies done, per-agency errors). A run that is interrupted, or whose
+runner is killed, is resumed by the next runner and only does what is left.
 """
 import concurrent.futures
 import datetime as dt
@@ -15,25 +16,19 @@ import json
 import multiprocessing
 import os
 import re
-import threading
-import traceback
 import zipfile
+from collections.abc import Mapping
 from pathlib import Path
 
-from . import audit, clock, letters, requests
-from .db import connect, loads, transaction
+from . import audit, clock, jobs, letters, requests
+from .db import loads, transaction
+from .errors import Invalid, NotFound
 
 FORMATS = ("pdf", "docx")
-STATUSES = ("pending", "running", "done", "interrupted", "failed")
+JOB_KIND = "campaign.letters"
+# A campaign's status: "pending" before its first run, then the state of its newest run's job.
+STATUSES = ("pending", "queued", "running", "done", "failed", "cancelled")
 MAX_ERRORS_KEPT = 200
-
-
-class CampaignError(ValueError):
-    """Bad campaign input: no name, unknown template, no agencies selected, unknown agencies."""
-
-
-class NotFound(LookupError):
-    pass
 
 
 # --- Selection -------------------------------------------------------------------------------
@@ -72,7 +67,7 @@ def resolve_pasted(db, text) -> list[int]:
             problems.append(f"{line!r} matches no agency")
     if problems:
         shown = "; ".join(problems[:10]) + (f"; and {len(problems) - 10} more" if len(problems) > 10 else "")
-        raise CampaignError(f"pasted list: {shown}")
+        raise Invalid("pasted", f"Pasted list: {shown}.")
     return list(dict.fromkeys(ids))
 
 
@@ -106,7 +101,7 @@ def select_agencies(db, *, states=(), kind="", ring_partners=False, pasted="") -
 
 def create(db, *, name, template, options=None, states=(), kind="", ring_partners=False, pasted="",
            actor=None, folder: Path | None = None, submission_key: str | None = None) -> int:
-    """Record a campaign and the agencies it selects; nothing is generated until :func:`run`.
+    """Record a campaign and the agencies it selects; nothing is generated until :func:`start`.
 
     The same ``submission_key`` (a form's one-time key) returns the campaign it already created.
     """
@@ -116,25 +111,27 @@ def create(db, *, name, template, options=None, states=(), kind="", ring_partner
             return existing[0]
     name = (name or "").strip()
     if not name:
-        raise CampaignError("a campaign needs a name")
+        raise Invalid("name", "A campaign needs a name.")
     if len(name) > 300:
-        raise CampaignError("the campaign name is longer than 300 characters")
+        raise Invalid("name", "The campaign name is longer than 300 characters.")
     available = [t["name"] for t in letters.list_templates(folder)]
     if template not in available:
-        raise CampaignError(f"unknown letter template {template!r} (available: {', '.join(available) or 'none'})")
+        raise Invalid("template", f"There is no letter template {template!r} (available: {', '.join(available) or 'none'}).")
     try:
         options = letters.normalize_options(options)
-    except letters.LetterError as e:
-        raise CampaignError(str(e)) from None
+    except Invalid:
+        raise
+    except ValueError as e:  # the letters' error for a bad option
+        raise Invalid("options", str(e)) from None
     if options["categories"] == []:
-        raise CampaignError("choose at least one record category")
+        raise Invalid("categories", "Choose at least one record category.")
     states = [s.strip().upper() for s in states if s and s.strip()]
     unknown_states = [s for s in states if not list(db.query("SELECT 1 FROM laws WHERE jurisdiction = ?", [s]))]
     if unknown_states:
-        raise CampaignError(f"unknown state(s): {', '.join(unknown_states)}")
+        raise Invalid("states", f"Unknown state(s): {', '.join(unknown_states)}.")
     agency_ids = select_agencies(db, states=states, kind=kind, ring_partners=ring_partners, pasted=pasted)
     if not agency_ids:
-        raise CampaignError("no agencies match this selection")
+        raise Invalid("states", "No agencies match this selection.")
     selection = {
         "states": states, "kind": kind or "", "ring_partners": bool(ring_partners),
         "pasted": _pasted_lines(pasted), "agency_ids": agency_ids,
@@ -161,35 +158,82 @@ def get(db, campaign_id) -> dict:
     row["options"] = loads(row["options"], {})
     row["selection"] = loads(row["selection"], {})
     row["errors"] = loads(row["errors"], [])
+    job = current_job(db, campaign_id)
+    row["status"] = job["state"] if job else "pending"
+    row["job"] = job
+    row["finished_at"] = job["finished_at"] if job else None
     return row
 
 
 def all_campaigns(db) -> list[dict]:
-    rows = list(db.query("SELECT * FROM campaigns ORDER BY id DESC"))
+    """Every campaign, newest first, with the status of its newest run."""
+    jobs.ensure_schema(db)
+    rows = list(db.query(
+        """SELECT c.*, j.state AS job_state, j.finished_at AS job_finished_at FROM campaigns c
+           LEFT JOIN jobs j ON j.id = (SELECT max(id) FROM jobs WHERE key = 'campaign:' || c.id)
+           ORDER BY c.id DESC"""))
     for row in rows:
         row["errors"] = loads(row["errors"], [])
+        row["status"] = row.pop("job_state") or "pending"
+        row["finished_at"] = row.pop("job_finished_at")
     return rows
 
 
+def letter_counts(db, campaign_id, template: str) -> dict[str, int]:
+    """How many of the campaign's requests have a letter in each format."""
+    found = {r["format"]: r["n"] for r in db.query(
+        """SELECT l.format, count(DISTINCT l.request_id) AS n FROM letters l JOIN requests r ON r.id = l.request_id
+           WHERE r.campaign_id = ? AND l.template = ? GROUP BY l.format""", [campaign_id, template])}
+    return {fmt: found.get(fmt, 0) for fmt in FORMATS}
+
+
 def progress(db, campaign_id) -> dict:
-    """What a progress bar needs: status, done, total, errors (JSON-ready)."""
+    """What a progress display needs (JSON-ready): the run's status and counts, the per-agency
+    errors, the letters made so far, and the job's attempt and error if it failed."""
     row = get(db, campaign_id)
+    job = row["job"]
+    live = job is not None and job["state"] in jobs.LIVE
     return {
-        "id": row["id"], "status": row["status"], "done": row["done"], "total": row["total"],
-        "errors": row["errors"], "finished_at": row["finished_at"],
+        "id": row["id"], "status": row["status"],
+        "done": job["progress_done"] if live and job["progress_total"] is not None else row["done"],
+        "total": row["total"], "errors": row["errors"], "finished_at": row["finished_at"],
+        "letters": letter_counts(db, campaign_id, row["template"]),
+        "job": None if job is None else {
+            "id": job["id"], "state": job["state"], "attempts": job["attempts"],
+            "max_attempts": job["max_attempts"], "message": job["progress_message"],
+            "error": (job["error"] or "").split("\n", 1)[0] or None, "run_after": job["run_after"],
+        },
     }
 
 
 # --- Running ---------------------------------------------------------------------------------
 
-_running: set[int] = set()
-_running_lock = threading.Lock()
+def job_key(campaign_id: int) -> str:
+    """The jobs-table key of a campaign's letter run: one live run per campaign."""
+    return f"campaign:{campaign_id}"
 
 
-def is_running_here(campaign_id: int) -> bool:
-    """Whether this process is running the campaign now (a background thread)."""
-    with _running_lock:
-        return campaign_id in _running
+def current_job(db, campaign_id) -> dict | None:
+    """The campaign's newest letter-run job (live or finished), or None if it never ran."""
+    return jobs.latest(db, job_key(campaign_id))
+
+
+def start(db, campaign_id, *, actor=None, today: dt.date | None = None, workers: int | None = None) -> int:
+    """Queue the campaign's letter run for the job runner; returns the job id.
+
+    If a run is already queued or running, that one is returned. The letter date is fixed here, so
+    a run resumed on another day still dates every letter of the campaign alike.
+    """
+    get(db, campaign_id)
+    live = current_job(db, campaign_id)
+    if live and live["state"] in jobs.LIVE:
+        return live["id"]
+    payload = {"campaign_id": int(campaign_id), "letter_date": (today or clock.today()).isoformat()}
+    if workers is not None:
+        payload["workers"] = int(workers)
+    job_id = jobs.enqueue(db, JOB_KIND, payload, key=job_key(campaign_id), actor=actor)
+    _audit(db, "campaign.run", actor, campaign_id, {"job": job_id})
+    return job_id
 
 
 def _render_job(letter, formats, folder):
@@ -218,12 +262,18 @@ def existing_formats(db, request_id, template) -> set[str]:
 
 
 def run(db, campaign_id, *, letters_dir, folder: Path | None = None, workers: int | None = None,
-        on_progress=None, today: dt.date | None = None, formats=FORMATS) -> dict:
+        on_progress=None, today: dt.date | None = None, formats=FORMATS, hold=None) -> dict:
     """Create the campaign's requests and letters; returns its progress when finished.
 
-    ``on_progress(done, total, errors)`` is called as each agency completes. Letters already made
-    for a request (same template and format) are skipped, so a re-run after an interruption only
-    does what is left. ``workers=0`` renders in this process (no pool).
+    Every step is idempotent in the database, so a run interrupted at any point (even killed)
+    and run again does only what is left: a request is created once per campaign and agency (a
+    unique index), and a letter is stored only if its request has none of that template and
+    format yet, checked in the same write transaction that stores it.
+
+    ``on_progress(done, total, errors)`` is called as each agency completes; ``hold()``, if given,
+    is called inside each write transaction before anything is stored (the job runner renews its
+    lease there, so a runner that lost the job stores nothing). ``workers=0`` renders in this
+    process (no pool).
     """
     campaign = get(db, campaign_id)
     agency_ids = campaign["selection"].get("agency_ids", [])
@@ -236,13 +286,12 @@ def run(db, campaign_id, *, letters_dir, folder: Path | None = None, workers: in
     errors: list[dict] = []
     done = 0
 
-    def save(status=None):
-        values = {"done": done, "total": total, "errors": json.dumps(errors[:MAX_ERRORS_KEPT])}
-        if status:
-            values["status"] = status
-            values["finished_at"] = clock.stamp() if status in ("done", "failed") else None
+    def save():
         with transaction(db):
-            db["campaigns"].update(campaign_id, values)
+            if hold:
+                hold()
+            db["campaigns"].update(campaign_id, {
+                "done": done, "total": total, "errors": json.dumps(errors[:MAX_ERRORS_KEPT])})
         if on_progress:
             on_progress(done, total, errors)
 
@@ -251,71 +300,67 @@ def run(db, campaign_id, *, letters_dir, folder: Path | None = None, workers: in
         errors.append({"agency_id": agency_id, "agency": f"{row['name']} ({row['state']})" if row else "",
                        "error": message})
 
-    save("running")
-    status = "failed"
-    try:
-        # Requests first (cheap and idempotent), noting which letters each still lacks.
-        jobs = []
-        for agency_id in agency_ids:
-            try:
-                request_id = requests.create_request(
-                    db, agency_id=agency_id, title=campaign["name"], campaign_id=campaign_id,
-                    template=template, options=options, actor=campaign["created_by"],
-                )
-            except ValueError as e:
-                fail(agency_id, str(e))
-                continue
-            missing = [fmt for fmt in formats if fmt not in existing_formats(db, request_id, template)]
-            if missing:
-                jobs.append((agency_id, request_id, missing))
-            else:
-                done += 1
+    save()
+    # Requests first (cheap and idempotent), noting which letters each still lacks.
+    pending = []
+    for agency_id in agency_ids:
+        try:
+            request_id = requests.create_request(
+                db, agency_id=agency_id, title=campaign["name"], campaign_id=campaign_id,
+                template=template, options=options, actor=campaign["created_by"],
+            )
+        except ValueError as e:
+            fail(agency_id, str(e))
+            continue
+        missing = [fmt for fmt in formats if fmt not in existing_formats(db, request_id, template)]
+        if missing:
+            pending.append((agency_id, request_id, missing))
+        else:
+            done += 1
+    save()
+
+    def letter_for(agency_id, request_id):
+        try:
+            return letters.render(db, request_id, template, options, folder=folder, today=today)
+        except ValueError as e:  # this agency's letter cannot be made (the letters' own error): note it
+            fail(agency_id, str(e))
+            save()
+            return None
+
+    def finish(agency_id, letter, files):
+        nonlocal done
+        with transaction(db):
+            if hold:
+                hold()
+            have = existing_formats(db, letter.request_id, template)
+            for fmt, data in files.items():
+                if fmt not in have:
+                    letters.store(db, letter, fmt, data, letters_dir, actor=campaign["created_by"])
+            done += 1
         save()
 
-        def letter_for(agency_id, request_id):
-            try:
-                return letters.render(db, request_id, template, options, folder=folder, today=today)
-            except letters.LetterError as e:
-                fail(agency_id, str(e))
-                save()
-                return None
-
-        def finish(agency_id, letter, files):
-            nonlocal done
-            with transaction(db):
-                for fmt, data in files.items():
-                    letters.store(db, letter, fmt, data, letters_dir, actor=campaign["created_by"])
-                done += 1
-            save()
-
-        if workers == 0:
-            for agency_id, request_id, missing in jobs:
-                letter = letter_for(agency_id, request_id)
-                if letter is not None:
-                    finish(agency_id, letter, _render_job(letter, missing, folder)[1])
-        elif jobs:
-            _render_in_pool(jobs, workers, folder, letter_for, finish, fail, save)
-        status = "done"
-    except (KeyboardInterrupt, SystemExit):
-        status = "interrupted"
-        raise
-    finally:
-        save(status)
+    if workers == 0:
+        for agency_id, request_id, missing in pending:
+            letter = letter_for(agency_id, request_id)
+            if letter is not None:
+                finish(agency_id, letter, _render_job(letter, missing, folder)[1])
+    elif pending:
+        _render_in_pool(pending, workers, folder, letter_for, finish, fail, save)
     return progress(db, campaign_id)
 
 
-def _render_in_pool(jobs, workers, folder, letter_for, finish, fail, save):
+def _render_in_pool(pending_letters, workers, folder, letter_for, finish, fail, save):
     """Keep the workers busy: build letter text in this process while they lay out the last ones."""
     pending = {}
-    queue = iter(jobs)
+    queue = iter(pending_letters)
     limit = workers * 3
     with _pool(workers, folder) as pool:
         while True:
             while len(pending) < limit:
-                job = next(queue, None)
-                if job is None:
+                item = next(queue, None)
+                if item is None:
                     break
-                agency_id, request_id, missing = job
+                agency_id, request_id, missing = item
                 letter = letter_for(agency_id, request_id)
                 if letter is not None:
                     pending[pool.submit(_render_job, letter, missing, folder)] = (agency_id, letter)
@@ -333,31 +378,27 @@ def _render_in_pool(jobs, workers, folder, letter_for, finish, fail, save):
                 finish(agency_id, letter, files)
 
 
-def run_in_background(config: dict, campaign_id: int, *, folder: Path | None = None) -> threading.Thread | None:
-    """Run a campaign in a thread of this process (the web UI polls :func:`progress`).
+def _folders(instance) -> tuple[Path, Path]:
+    """Where letters are stored and where the letter templates are, from an instance (or, until
+    every caller passes one, a configuration mapping)."""
+    if isinstance(instance, Mapping):
+        return Path(instance["LETTERS_DIR"]), letters.templates_dir(instance)
+    return instance.letters_dir, instance.letter_templates
 
-    Returns None if this process is already running it.
-    """
-    with _running_lock:
-        if campaign_id in _running:
-            return None
-        _running.add(campaign_id)
 
-    def target():
-        database = connect(config["DATABASE"])
-        try:
-            run(database, campaign_id, letters_dir=config["LETTERS_DIR"],
-                folder=folder or letters.templates_dir(config))
-        except Exception:
-            traceback.print_exc()
-        finally:
-            database.conn.close()
-            with _running_lock:
-                _running.discard(campaign_id)
-
-    thread = threading.Thread(target=target, name=f"campaign-{campaign_id}", daemon=True)
-    thread.start()
-    return thread
+@jobs.handler(JOB_KIND)
+def run_letters_job(instance, job) -> dict:
+    """The job ``campaign.letters``: run (or resume) a campaign's letters, reporting progress."""
+    letters_dir, folder = _folders(instance)
+    payload = job.payload
+    today = dt.date.fromisoformat(payload["letter_date"]) if payload.get("letter_date") else None
+    result = run(
+        job.db, payload["campaign_id"], letters_dir=letters_dir, folder=folder, workers=payload.get("workers"),
+        today=today, hold=job.renew,
+        on_progress=lambda done, total, errors: job.progress(
+            done, total, f"{done} of {total} agencies done" + (f", {len(errors)} error(s)" if errors else "")),
+    )
+    return {"done": result["done"], "total": result["total"], "errors": len(result["errors"])}
 
 
 # --- Letters of a campaign -------------------------------------------------------------------

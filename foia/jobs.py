@@ -123,6 +123,7 @@ class Job:
     lease: dt.timedelta = dataclasses.field(default=LEASE, repr=False)
     moment: Callable[[], dt.datetime] = dataclasses.field(default=clock.now, repr=False)
     created_by: int | None = None
+    listener: Callable[[int, int | None, str], None] | None = dataclasses.field(default=None, repr=False)
 
     def progress(self, done: int, total: int | None = None, message: str = "") -> None:
         """Record progress and renew the lease; raises :class:`LeaseLost` if the job is not ours."""
@@ -132,6 +133,8 @@ class Job:
             [int(done), total, message[:500], _stamp(self.moment() + self.lease), self.id, self.token])
         if not cursor.rowcount:
             raise LeaseLost(f"job {self.id} is no longer held by this runner")
+        if self.listener:
+            self.listener(done, total, message)
 
     def renew(self) -> None:
         """Renew the lease without changing the progress (a long step with nothing to count)."""
@@ -248,22 +251,25 @@ def cancel(db, job_id: int, now: dt.datetime | None = None) -> None:
 
 def backoff(attempts: int) -> dt.timedelta:
     """The wait before another try after ``attempts`` failed ones: 30 s, 1, 2, 4 ... min, at most 1 h."""
-    return min(dt.timedelta(seconds=30 * 2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+    return min(dt.timedelta(seconds=30 * 2 ** min(max(attempts - 1, 0), 20)), MAX_BACKOFF)
 
 
 def claim(db, now: dt.datetime, *, kinds: list[str] | tuple[str, ...] | None = None,
-          lease: dt.timedelta = LEASE) -> dict | None:
-    """Atomically take one runnable job of the given kinds (default: those with a handler here).
+          lease: dt.timedelta = LEASE, job_id: int | None = None) -> dict | None:
+    """Atomically take one runnable job of the given kinds (default: those with a handler here),
+    or the job ``job_id`` if it is runnable.
 
-    Runnable: queued and due, or running with a lease that ran out (its runner died). One UPDATE
-    takes it, so two runners never hold one job. A job whose runner died on its last allowed
-    attempt is marked failed instead of being taken again.
+    Runnable: queued and due (``job_id``: queued, due or not), or running with a lease that ran
+    out (its runner died). One UPDATE takes it, so two runners never hold one job. A job whose
+    runner died on its last allowed attempt is marked failed instead of being taken again.
     """
     ensure_schema(db)
-    kinds = list(_handlers) if kinds is None else list(kinds)
+    kinds = list(_handlers) if kinds is None else [k for k in kinds if k in _handlers]
     if not kinds:
         return None
     marks = ", ".join("?" for _ in kinds)
+    due = "1" if job_id is not None else "run_after <= ?"
+    which = "AND id = ?" if job_id is not None else ""
     token = uuid.uuid4().hex
     stamp = _stamp(now)
     with transaction(db):
@@ -276,11 +282,11 @@ def claim(db, now: dt.datetime, *, kinds: list[str] | tuple[str, ...] | None = N
         rows = list(db.query(
             f"""UPDATE jobs SET state = 'running', lease_token = ?, lease_until = ?, attempts = attempts + 1,
                        started_at = coalesce(started_at, ?)
-                WHERE id = (SELECT id FROM jobs WHERE kind IN ({marks})
-                              AND ((state = 'queued' AND run_after <= ?) OR (state = 'running' AND lease_until <= ?))
+                WHERE id = (SELECT id FROM jobs WHERE kind IN ({marks}) {which}
+                              AND ((state = 'queued' AND {due}) OR (state = 'running' AND lease_until <= ?))
                             ORDER BY run_after, id LIMIT 1)
                 RETURNING *""",
-            [token, _stamp(now + lease), stamp, *kinds, stamp, stamp]))
+            [token, _stamp(now + lease), stamp, *kinds, *([job_id] if job_id is not None else [stamp]), stamp]))
     return _row(rows[0]) if rows else None
 
 
@@ -313,11 +319,12 @@ def _open(instance_or_config):
     return connect(instance_or_config["DATABASE"])
 
 
-def run_job(db, instance, row: dict, *, moment=clock.now, lease: dt.timedelta = LEASE) -> Outcome:
-    """Run one claimed job to its outcome and record it (only while the lease is still ours)."""
+def run_job(db, instance, row: dict, *, moment=clock.now, lease: dt.timedelta = LEASE, listener=None) -> Outcome:
+    """Run one claimed job to its outcome and record it (only while the lease is still ours).
+    ``listener(done, total, message)`` hears each progress report."""
     job = Job(id=row["id"], kind=row["kind"], payload=row["payload"], attempts=row["attempts"],
               max_attempts=row["max_attempts"], db=db, token=row["lease_token"], lease=lease, moment=moment,
-              created_by=row["created_by"])
+              created_by=row["created_by"], listener=listener)
     try:
         result = _handlers[row["kind"]](instance, job)
     except LeaseLost:
@@ -347,8 +354,7 @@ def run_job(db, instance, row: dict, *, moment=clock.now, lease: dt.timedelta = 
     with transaction(db):
         cursor = db.execute(
             "UPDATE jobs SET state = 'done', error = NULL, result = ?, finished_at = ?, lease_token = NULL, "
-            "lease_until = NULL, progress_done = coalesce(progress_total, progress_done) "
-            "WHERE id = ? AND lease_token = ? AND state = 'running'",
+            "lease_until = NULL WHERE id = ? AND lease_token = ? AND state = 'running'",
             [json.dumps(result, sort_keys=True, default=str) if result is not None else None,
              _stamp(moment()), job.id, job.token])
     return Outcome(job.id, job.kind, "done" if cursor.rowcount else "lost", job.attempts)
@@ -376,3 +382,20 @@ def run_once(instance_or_config, *, now: dt.datetime | None = None, limit: int =
         if own:
             db.conn.close()
     return outcomes
+
+
+def run_one(instance_or_config, job_id: int, *, now: dt.datetime | None = None, lease: dt.timedelta = LEASE,
+            listener=None, db=None) -> Outcome | None:
+    """Run the job ``job_id`` here and now if it is runnable (queued, even while waiting out a
+    backoff, or abandoned by a dead runner); None if it is not (done, failed, or running elsewhere)."""
+    moment = _moments(now)
+    own = db is None
+    db = _open(instance_or_config) if own else db
+    try:
+        row = claim(db, moment(), kinds=[get(db, job_id)["kind"]], lease=lease, job_id=job_id)
+        if row is None:
+            return None
+        return run_job(db, instance_or_config, row, moment=moment, lease=lease, listener=listener)
+    finally:
+        if own:
+            db.conn.close()

@@ -1,12 +1,16 @@
-"""The clock that drives reminder delivery: APScheduler 3.x, one job, our table as the truth.
+"""The dispatcher: APScheduler 3.x as the metronome, our tables as the truth.
 
-APScheduler keeps its jobs in memory (``MemoryJobStore``) under a fixed id: it is only a metronome.
-What is due lives in the ``reminders`` table, so a run missed while the process was down needs no
-replay: the next tick delivers everything whose time has passed. Hence ``coalesce=True`` (missed
+Two APScheduler jobs under fixed ids, kept in memory (``MemoryJobStore``): the reminders tick
+(every minute) and the job runner (every few seconds), each on its own thread so a long campaign
+never holds up a reminder. What is due lives in the ``reminders`` and ``jobs`` tables, so a run
+missed while the process was down needs no replay: the next tick does everything whose time has
+passed, and a job whose runner died is taken up again when its lease runs out. Hence ``coalesce=True`` (missed
 runs collapse into one), ``max_instances=1`` (a slow tick is never overlapped in this process) and
 ``misfire_grace_time=None`` (a late run is still run, however late, instead of APScheduler's
 default of dropping runs more than a second late). Several processes may run a scheduler at once
-(``foia serve`` in-process and ``foia scheduler``): the dispatcher's claim makes that safe.
+(``foia serve`` in-process and ``foia scheduler``): the claims of both tables make that safe.
+
+The modules imported here register the job handlers the runner can run.
 """
 import datetime as dt
 import logging
@@ -17,11 +21,14 @@ from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-from . import clock, reminders
+from . import campaigns, clock, jobs, reminders  # campaigns registers the handler of campaign.letters
 from .db import connect
 
 JOB_ID = "foia-reminders-dispatch"
+JOBS_JOB_ID = "foia-jobs-run"
 INTERVAL = 60  # seconds
+JOBS_INTERVAL = 3  # seconds: a queued campaign starts within a few seconds
+JOBS_PER_TICK = 20  # then the next tick goes on (APScheduler never overlaps two ticks)
 log = logging.getLogger(__name__)
 
 _lock = threading.Lock()
@@ -47,26 +54,42 @@ def run_tick(config: dict) -> reminders.Report | None:
         database.conn.close()
 
 
-def _configure(scheduler, config: dict, interval: float) -> None:
+def run_jobs(config: dict, limit: int = JOBS_PER_TICK) -> list[jobs.Outcome] | None:
+    """One job-runner tick: run queued jobs (and jobs whose runner died) one after another, at most
+    ``limit``; errors are logged, never raised (a failed job is recorded on its row)."""
+    try:
+        outcomes = jobs.run_once(config, limit=limit)
+    except Exception:
+        log.exception("jobs: the job runner tick failed; the jobs stay queued")
+        return None
+    for outcome in outcomes:
+        log.info("jobs: %s", outcome.summary())
+    return outcomes
+
+
+def _configure(scheduler, config: dict, interval: float, jobs_interval: float = JOBS_INTERVAL) -> None:
     scheduler.configure(
         jobstores={"default": MemoryJobStore()},
-        executors={"default": ThreadPoolExecutor(1)},
+        executors={"default": ThreadPoolExecutor(2)},
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
         timezone=clock.timezone(),
     )
-    # The first run is now (real time: APScheduler is only the metronome), then every ``interval``.
+    # The first runs are now (real time: APScheduler is only the metronome), then at each interval.
+    start = dt.datetime.now(clock.timezone())
     scheduler.add_job(run_tick, "interval", args=[config], seconds=interval, id=JOB_ID,
-                      replace_existing=True, next_run_time=dt.datetime.now(clock.timezone()))
+                      replace_existing=True, next_run_time=start)
+    scheduler.add_job(run_jobs, "interval", args=[config], seconds=jobs_interval, id=JOBS_JOB_ID,
+                      replace_existing=True, next_run_time=start)
 
 
-def start_background(config: dict, interval: float = INTERVAL) -> BackgroundScheduler:
+def start_background(config: dict, interval: float = INTERVAL, jobs_interval: float = JOBS_INTERVAL) -> BackgroundScheduler:
     """Start the dispatcher in this process (``foia serve``); idempotent. Returns the scheduler."""
     global _background
     with _lock:
         if _background is not None and _background.running:
             return _background
         scheduler = BackgroundScheduler()
-        _configure(scheduler, config, interval)
+        _configure(scheduler, config, interval, jobs_interval)
         scheduler.start()
         _background = scheduler
         return scheduler
@@ -80,10 +103,10 @@ def stop_background(wait: bool = True) -> None:
         _background = None
 
 
-def run_forever(config: dict, interval: float = INTERVAL) -> None:
+def run_forever(config: dict, interval: float = INTERVAL, jobs_interval: float = JOBS_INTERVAL) -> None:
     """Run the dispatcher alone in the foreground (``foia scheduler``) until interrupted."""
     scheduler = BlockingScheduler()
-    _configure(scheduler, config, interval)
+    _configure(scheduler, config, interval, jobs_interval)
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):

@@ -1,12 +1,22 @@
-"""Campaigns: many agencies, one request and two letters each, resumable, in parallel."""
+"""Campaigns: many agencies, one request and two letters each, run as a job: resumable (even after
+its runner is killed), in parallel."""
+import datetime as dt
 import io
+import os
+import signal
+import subprocess
+import sys
 import time
 import zipfile
+from pathlib import Path
 
 import pypdf
 import pytest
 
-from foia import agencies, campaigns, letters
+from foia import agencies, campaigns, jobs, letters
+from foia.errors import Invalid, NotFound
+
+ROOT = Path(__file__).resolve().parent.parent
 
 STATES = ("PA", "CA", "FL")
 REQUESTER = {"name": "Jane Doe", "address": "1 Press Row\nPhiladelphia, PA 19103", "email": "jane@example.org"}
@@ -30,17 +40,27 @@ def counts(db):
     )
 
 
+def config_of(app) -> dict:
+    return {"DATABASE": app.config["DATABASE"], "LETTERS_DIR": app.config["LETTERS_DIR"]}
+
+
 @pytest.mark.slow
-def test_thirty_agencies_three_states(cdb, tmp_path):
-    store = tmp_path / "letters"
+def test_thirty_agencies_three_states(app, cdb):
+    store = Path(app.config["LETTERS_DIR"])
     campaign_id = campaigns.create(cdb, name="Ring partnerships 2026", template="ring-partnership",
                                    states=["pa", "CA", "FL"], options={"date_from": "2018-01-01"})
     assert campaigns.get(cdb, campaign_id)["total"] == 30
+    assert campaigns.progress(cdb, campaign_id)["status"] == "pending"
+    job_id = campaigns.start(cdb, campaign_id, workers=2)
+    assert campaigns.progress(cdb, campaign_id)["status"] == "queued"
     seen = []
-    result = campaigns.run(cdb, campaign_id, letters_dir=store, workers=2,
-                           on_progress=lambda done, total, errors: seen.append((done, total)))
+    outcome = jobs.run_one(config_of(app), job_id, listener=lambda done, total, message: seen.append((done, total)))
+    assert (outcome.state, outcome.attempts) == ("done", 1)
+    result = campaigns.progress(cdb, campaign_id)
     assert result["status"] == "done" and result["done"] == 30 and result["errors"] == []
+    assert result["letters"] == {"pdf": 30, "docx": 30} and result["finished_at"] == "2026-09-15T10:00:00"
     assert seen[-1] == (30, 30) and [d for d, _ in seen] == sorted(d for d, _ in seen)
+    assert jobs.get(cdb, job_id)["result"] == {"done": 30, "errors": 0, "total": 30}
     assert counts(cdb) == (30, 60)
     rows = campaigns.campaign_letters(cdb, campaign_id)
     assert sorted({(r["agency_state"], r["format"]) for r in rows}) == sorted(
@@ -60,8 +80,9 @@ def test_thirty_agencies_three_states(cdb, tmp_path):
     assert len(zipfile.ZipFile(io.BytesIO(campaigns.zip_bytes(cdb, campaign_id, store, "docx"))).namelist()) == 30
 
     # Running it again adds nothing.
-    again = campaigns.run(cdb, campaign_id, letters_dir=store, workers=2)
-    assert again["done"] == 30 and counts(cdb) == (30, 60)
+    again = campaigns.start(cdb, campaign_id, workers=2)
+    assert again != job_id and jobs.run_one(config_of(app), again).state == "done"
+    assert campaigns.progress(cdb, campaign_id)["done"] == 30 and counts(cdb) == (30, 60)
 
 
 @pytest.mark.slow
@@ -76,7 +97,7 @@ def test_interrupted_run_resumes_without_duplicates(cdb, tmp_path):
     with pytest.raises(KeyboardInterrupt):
         campaigns.run(cdb, campaign_id, letters_dir=store, workers=0, on_progress=interrupt)
     state = campaigns.progress(cdb, campaign_id)
-    assert state["status"] == "interrupted" and 7 <= state["done"] < 30
+    assert state["status"] == "pending" and 7 <= state["done"] < 30
     requests_made, letters_made = counts(cdb)
     assert requests_made == 30 and 14 <= letters_made < 60
     # A half-made request (PDF only) gets just its DOCX on the re-run.
@@ -84,7 +105,7 @@ def test_interrupted_run_resumes_without_duplicates(cdb, tmp_path):
     cdb.execute("DELETE FROM letters WHERE request_id = ? AND format = 'docx'", [half])
 
     result = campaigns.run(cdb, campaign_id, letters_dir=store, workers=2)
-    assert result["status"] == "done" and result["done"] == 30
+    assert result["done"] == 30 and result["letters"] == {"pdf": 30, "docx": 30}
     assert counts(cdb) == (30, 60)
     assert cdb.execute("SELECT count(*) FROM (SELECT DISTINCT request_id, format FROM letters)").fetchone()[0] == 60
 
@@ -99,49 +120,64 @@ def test_selection_by_kind_partner_and_pasted_list(cdb):
     chosen = campaigns.select_agencies(cdb, pasted=pasted)
     assert len(chosen) == 3 and chosen[0] == first["id"]
     agencies.upsert(cdb, {"name": "Town 5 Police Department", "state": "GA", "kind": "police"})
-    with pytest.raises(campaigns.CampaignError, match="matches 2 agencies"):
+    with pytest.raises(Invalid, match="matches 2 agencies") as raised:
         campaigns.select_agencies(cdb, pasted="Town 5 Police Department")
+    assert raised.value.field == "pasted"
     assert len(campaigns.select_agencies(cdb, pasted="Town 5 Police Department (GA)")) == 1
-    with pytest.raises(campaigns.CampaignError, match="'Nowhere PD' matches no agency"):
+    with pytest.raises(Invalid, match="'Nowhere PD' matches no agency"):
         campaigns.create(cdb, name="x", template="ring-partnership", pasted="Nowhere PD")
 
 
-def test_bad_campaigns(cdb):
-    with pytest.raises(campaigns.CampaignError, match="needs a name"):
-        campaigns.create(cdb, name=" ", template="ring-partnership", states=["PA"])
-    with pytest.raises(campaigns.CampaignError, match="unknown letter template 'nope'"):
-        campaigns.create(cdb, name="x", template="nope", states=["PA"])
-    with pytest.raises(campaigns.CampaignError, match="no agencies match"):
-        campaigns.create(cdb, name="x", template="ring-partnership", states=["WY"])
-    with pytest.raises(campaigns.CampaignError, match="unknown state"):
-        campaigns.create(cdb, name="x", template="ring-partnership", states=["ZZ"])
-    with pytest.raises(campaigns.CampaignError, match="option fee_ceiling"):
-        campaigns.create(cdb, name="x", template="ring-partnership", states=["PA"], options={"fee_ceiling": "lots"})
+@pytest.mark.parametrize("given, field, message", [
+    ({"name": " ", "states": ["PA"]}, "name", "needs a name"),
+    ({"template": "nope", "states": ["PA"]}, "template", "no letter template 'nope'"),
+    ({"states": ["WY"]}, "states", "No agencies match"),
+    ({"states": ["ZZ"]}, "states", "Unknown state"),
+    ({"states": ["PA"], "options": {"fee_ceiling": "lots"}}, None, "option fee_ceiling"),
+])
+def test_bad_campaigns(cdb, given, field, message):
+    with pytest.raises(Invalid, match=message) as raised:
+        campaigns.create(cdb, **{"name": "x", "template": "ring-partnership", **given})
+    if field:
+        assert raised.value.field == field
     assert cdb.execute("SELECT count(*) FROM campaigns").fetchone()[0] == 0
 
 
-def test_errors_are_listed_per_agency(cdb, tmp_path):
+def test_errors_are_listed_per_agency(app, cdb):
     cdb["settings"].delete("requester")
     campaign_id = campaigns.create(cdb, name="x", template="ring-partnership", states=["PA"])
-    result = campaigns.run(cdb, campaign_id, letters_dir=tmp_path / "letters", workers=0)
+    campaigns.start(cdb, campaign_id, workers=0)
+    assert [o.state for o in jobs.run_once(config_of(app))] == ["done"]
+    result = campaigns.progress(cdb, campaign_id)
     assert result["status"] == "done" and result["done"] == 0 and len(result["errors"]) == 10
     assert result["errors"][0]["agency"].endswith("(PA)")
     assert "requester name is not set" in result["errors"][0]["error"]
+    assert result["job"]["message"] == "0 of 10 agencies done, 10 error(s)"
     letters.save_requester(cdb, REQUESTER)
-    result = campaigns.run(cdb, campaign_id, letters_dir=tmp_path / "letters", workers=0)
+    campaigns.start(cdb, campaign_id, workers=0)
+    assert [o.state for o in jobs.run_once(config_of(app))] == ["done"]
+    result = campaigns.progress(cdb, campaign_id)
     assert result["done"] == 10 and result["errors"] == []
 
 
-def test_run_in_background(app, cdb):
+def test_start_queues_one_run_per_campaign_and_fixes_the_letter_date(app, cdb):
     campaign_id = campaigns.create(cdb, name="x", template="ring-partnership", pasted="Town 1 Police Department")
-    thread = campaigns.run_in_background(app.config, campaign_id)
-    assert thread is not None
-    assert campaigns.run_in_background(app.config, campaign_id) is None  # already running here
-    thread.join(120)
-    assert not thread.is_alive()
-    state = campaigns.progress(cdb, campaign_id)
-    assert (state["status"], state["done"], state["total"]) == ("done", 1, 1)
-    assert not campaigns.is_running_here(campaign_id)
+    job_id = campaigns.start(cdb, campaign_id)
+    assert campaigns.start(cdb, campaign_id) == job_id  # already queued: the same run
+    job = jobs.get(cdb, job_id)
+    assert (job["kind"], job["key"]) == ("campaign.letters", f"campaign:{campaign_id}")
+    assert job["payload"] == {"campaign_id": campaign_id, "letter_date": "2026-09-15"}
+    assert counts(cdb) == (0, 0)  # nothing is made until a runner takes the job
+    assert campaigns.all_campaigns(cdb)[0]["status"] == "queued"
+    # A runner on a later day still dates the letters as of the day the run was asked for.
+    outcomes = jobs.run_once(config_of(app), now=dt.datetime(2026, 9, 17, 9, 0))
+    assert [o.state for o in outcomes] == ["done"]
+    assert campaigns.all_campaigns(cdb)[0]["status"] == "done"
+    pdf = campaigns.campaign_letters(cdb, campaign_id, "pdf")[0]
+    text = pypdf.PdfReader(letters.file_path(pdf, app.config["LETTERS_DIR"])).pages[0].extract_text()
+    assert "September 15, 2026" in text
+    with pytest.raises(NotFound, match="No campaign with id 99"):
+        campaigns.start(cdb, 99)
 
 
 @pytest.fixture
@@ -149,26 +185,29 @@ def wclient(client, cdb):
     return client
 
 
-def test_web_campaign_flow(wclient, cdb):
+def test_web_campaign_flow(app, wclient, cdb):
     assert wclient.get("/campaigns/").status_code == 200
     form = wclient.get("/campaigns/new")
     assert form.status_code == 200 and b'name="categories" value="oversight"' in form.data
     bad = wclient.post("/campaigns/new", data={"name": "x", "template": "ring-partnership", "states": ["WY"],
                                                "options_form": "1", "categories": ["agreement"]})
-    assert bad.status_code == 400 and b"no agencies match" in bad.data
+    assert bad.status_code == 422 and b"No agencies match" in bad.data
     made = wclient.post("/campaigns/new", data={
         "name": "Partners", "template": "ring-partnership", "ring_partners": "1", "options_form": "1",
         "categories": ["agreement", "communications"], "rolling": "1",
     })
     assert made.status_code == 303
     campaign_id = int(made.headers["Location"].rstrip("/").split("/")[-1])
-    deadline = time.time() + 120
-    while True:
-        state = wclient.get(f"/campaigns/{campaign_id}/progress").get_json()
-        if state["status"] not in ("pending", "running") or time.time() > deadline:
-            break
-        time.sleep(0.2)
+    # The web only queued the run: nothing is made until the job runner takes it.
+    state = wclient.get(f"/campaigns/{campaign_id}/progress").get_json()
+    assert (state["status"], state["done"], state["total"], state["letters"]) == ("queued", 0, 4, {"pdf": 0, "docx": 0})
+    assert counts(cdb) == (0, 0)
+    page = wclient.get(f"/campaigns/{campaign_id}").get_data(as_text=True)
+    assert "Waiting for the background runner to start." in page
+    assert [o.state for o in jobs.run_once(config_of(app))] == ["done"]
+    state = wclient.get(f"/campaigns/{campaign_id}/progress").get_json()
     assert (state["status"], state["done"], state["total"], state["errors"]) == ("done", 4, 4, [])
+    assert state["letters"] == {"pdf": 4, "docx": 4} and state["job"]["state"] == "done"
     page = wclient.get(f"/campaigns/{campaign_id}")
     assert b"4</span> of <span data-field=\"total\">4" in page.data and b"Refresh" in page.data
     assert b"<script>" not in page.data.replace(b'<script src="/static/campaigns.js" defer></script>', b"")
@@ -176,18 +215,18 @@ def test_web_campaign_flow(wclient, cdb):
     assert archive.status_code == 200 and archive.mimetype == "application/zip"
     assert len(zipfile.ZipFile(io.BytesIO(archive.data)).namelist()) == 4
     archive.close()
-    assert wclient.get(f"/campaigns/{campaign_id}/letters.zip?format=odt").status_code == 400
+    assert wclient.get(f"/campaigns/{campaign_id}/letters.zip?format=odt").status_code == 422
     assert wclient.get("/campaigns/999").status_code == 404
+    assert wclient.get("/campaigns/999/progress").status_code == 404
     resumed = wclient.post(f"/campaigns/{campaign_id}/run")
     assert resumed.status_code == 303
-    for _ in range(600):
-        if not campaigns.is_running_here(campaign_id):
-            break
-        time.sleep(0.1)
+    assert wclient.post(f"/campaigns/{campaign_id}/run").status_code == 303  # already queued: the same job
+    assert [o.state for o in jobs.run_once(config_of(app))] == ["done"]
     assert counts(cdb) == (4, 8)
+    assert len(jobs.listing(cdb, kind="campaign.letters")) == 2
 
 
-def test_double_submitted_campaign_form_creates_one_campaign(wclient, cdb):
+def test_double_submitted_campaign_form_creates_one_campaign(app, wclient, cdb):
     form = {"name": "Twice", "template": "ring-partnership", "ring_partners": "1", "options_form": "1",
             "categories": ["agreement"], "form_key": "same-key"}
     first = wclient.post("/campaigns/new", data=form)
@@ -196,10 +235,59 @@ def test_double_submitted_campaign_form_creates_one_campaign(wclient, cdb):
     assert first.headers["Location"] == second.headers["Location"]
     assert cdb.execute("SELECT count(*) FROM campaigns WHERE name = 'Twice'").fetchone()[0] == 1
     campaign_id = int(first.headers["Location"].rstrip("/").split("/")[-1])
-    deadline = time.time() + 120
-    while wclient.get(f"/campaigns/{campaign_id}/progress").get_json()["status"] in ("pending", "running"):
-        assert time.time() < deadline
-        time.sleep(0.2)
+    assert len(jobs.listing(cdb)) == 1
+    assert [o.state for o in jobs.run_once(config_of(app))] == ["done"]
     per_agency = cdb.execute("SELECT max(n) FROM (SELECT count(*) AS n FROM requests WHERE campaign_id = ? "
                              "GROUP BY agency_id)", [campaign_id]).fetchone()[0]
     assert per_agency == 1
+
+
+def per_request_letters(db, campaign_id):
+    return db.execute(
+        """SELECT r.agency_id, count(DISTINCT r.id),
+                  (SELECT count(*) FROM letters l WHERE l.request_id = max(r.id) AND l.format = 'pdf'),
+                  (SELECT count(*) FROM letters l WHERE l.request_id = max(r.id) AND l.format = 'docx')
+           FROM requests r WHERE r.campaign_id = ? GROUP BY r.agency_id""", [campaign_id]).fetchall()
+
+
+@pytest.mark.slow
+def test_campaign_survives_its_runner_killed_mid_way(app, cdb, instance):
+    """`foia jobs run-once` is killed with SIGKILL mid-campaign; a second runner finishes it with
+    exactly one request per agency and exactly one PDF and one DOCX per request."""
+    campaign_id = campaigns.create(cdb, name="Ring partnerships", template="ring-partnership", states=STATES)
+    job_id = campaigns.start(cdb, campaign_id, workers=2)
+    env = dict(os.environ, FOIA_INSTANCE=str(instance), FOIA_NOW="2026-09-15T10:00:00", PYTHONPATH=str(ROOT))
+    log = instance / "runner.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "foia.cli", "jobs", "run-once"], cwd=ROOT, env=env,
+                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            deadline = time.monotonic() + 120
+            while jobs.get(cdb, job_id)["progress_done"] < 8:
+                assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
+                time.sleep(0.05)
+            os.kill(proc.pid, signal.SIGKILL)
+            assert proc.wait(10) == -signal.SIGKILL
+        finally:
+            try:  # the killed runner's pool workers, left without their parent
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            proc.wait(10)
+    job = jobs.get(cdb, job_id)
+    made_before = counts(cdb)
+    assert job["state"] == "running" and job["attempts"] == 1 and 8 <= job["progress_done"] < 30
+    assert made_before[0] == 30 and 16 <= made_before[1] < 60
+    assert campaigns.progress(cdb, campaign_id)["status"] == "running"
+
+    # Until the dead runner's lease runs out, nobody else takes the job; then the next runner does.
+    assert jobs.run_once(config_of(app)) == []
+    outcomes = jobs.run_once(config_of(app), now=dt.datetime(2026, 9, 15, 10, 0) + jobs.LEASE + dt.timedelta(seconds=1))
+    assert [(o.id, o.state, o.attempts) for o in outcomes] == [(job_id, "done", 2)]
+    state = campaigns.progress(cdb, campaign_id)
+    assert (state["status"], state["done"], state["total"], state["errors"]) == ("done", 30, 30, [])
+    assert counts(cdb) == (30, 60)
+    rows = per_request_letters(cdb, campaign_id)
+    assert len(rows) == 30 and all(row[1:] == (1, 1, 1) for row in rows)
+    for row in campaigns.campaign_letters(cdb, campaign_id):
+        assert letters.file_path(row, app.config["LETTERS_DIR"]).stat().st_size == row["size"]

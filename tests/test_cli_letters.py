@@ -1,11 +1,12 @@
-"""The letter and campaign commands."""
+"""The letter and campaign commands (and campaigns queued for the job runner)."""
 import io
+import shutil
 import zipfile
 
 import docx
 import pypdf
 
-from foia import agencies, requests
+from foia import agencies, jobs, requests
 from foia import db as db_module
 from foia.cli import main
 
@@ -72,6 +73,7 @@ def test_campaign_create_run_and_letters(instance, runner, tmp_path):
     assert len(zipfile.ZipFile(tmp_path / "all.zip").namelist()) == 2
     shown = runner("campaign", "show", campaign_id).output
     assert '"done": 2' in shown and '"status": "done"' in shown
+    assert runner("campaign", "list").output.split()[:3] == [str(campaign_id), "done", "2/2"]
     text = pypdf.PdfReader(io.BytesIO(next(out.glob("*.pdf")).read_bytes())).pages[0].extract_text()
     assert "O.C.G.A." in text and "rolling basis" not in text
 
@@ -79,13 +81,54 @@ def test_campaign_create_run_and_letters(instance, runner, tmp_path):
 def test_campaign_errors(instance, runner):
     setup_db(instance, runner)
     result = runner.runner.invoke(main, ["campaign", "create", "--name", "x", "--state", "WY"])
-    assert result.exit_code == 1 and "no agencies match" in result.output
+    assert result.exit_code == 1 and "No agencies match" in result.output
     result = runner.runner.invoke(main, ["campaign", "run", "42"])
     assert result.exit_code == 2 and "No campaign with id 42" in result.output
 
 
+def test_campaign_queued_for_the_runner(instance, runner):
+    database = setup_db(instance, runner)
+    runner("settings", "requester", "--name", "J", "--address", "A", "--email", "j@example.org")
+    result = runner("campaign", "create", "--name", "Georgia", "--state", "GA", "--no-wait")
+    campaign_id = int(result.output.splitlines()[0])
+    assert f"Campaign {campaign_id} is queued as job 1" in result.output
+    assert database.execute("SELECT count(*) FROM letters").fetchone()[0] == 0
+    assert '"status": "queued"' in runner("campaign", "show", campaign_id).output
+    assert runner("campaign", "run", campaign_id, "--no-wait").output.startswith(f"Campaign {campaign_id} is queued as job 1;")
+    result = runner("jobs", "run-once")
+    assert "job 1 (campaign.letters), attempt 1: done" in result.output and "1 job(s) run." in result.output
+    assert database.execute("SELECT count(*) FROM letters").fetchone()[0] == 4
+    # Run again with --wait (the default): a new run that finds nothing left to do.
+    result = runner("campaign", "run", campaign_id)
+    assert "2 of 2 agencies done, 0 error(s)" in result.output
+    assert database.execute("SELECT count(*) FROM letters").fetchone()[0] == 4
+    assert [j["state"] for j in jobs.listing(database)] == ["done", "done"]
+
+
+def test_campaign_run_reports_a_failed_run(instance, runner):
+    database = setup_db(instance, runner)
+    runner("settings", "requester", "--name", "J", "--address", "A", "--email", "j@example.org")
+    campaign_id = int(runner("campaign", "create", "--name", "G", "--state", "GA", "--no-run").output.split()[0])
+    # The letters folder is not a folder: the run fails, is queued for a retry, and says so.
+    letters_dir = instance / "letters"
+    if letters_dir.is_dir():
+        shutil.rmtree(letters_dir)
+    letters_dir.write_text("not a folder")
+    result = runner.runner.invoke(main, ["campaign", "run", str(campaign_id)])
+    assert result.exit_code == 1
+    assert "The run failed (attempt 1 of 5): NotADirectoryError" in result.output
+    assert "foia jobs retry 1" in result.output
+    job = jobs.get(database, 1)
+    assert job["state"] == "queued" and job["run_after"] == "2026-09-15T10:00:30"
+    assert "0 job(s) run." in runner("jobs", "run-once").output  # it waits out its backoff
+    letters_dir.unlink()
+    assert runner("jobs", "retry", 1).exit_code == 0  # now
+    assert "job 1 (campaign.letters), attempt 2: done" in runner("jobs", "run-once").output
+    assert database.execute("SELECT count(*) FROM letters").fetchone()[0] == 4
+
+
 def test_help_texts():
-    for name in ("letter", "letter-options", "campaign", "settings"):
+    for name in ("letter", "letter-options", "campaign", "jobs", "settings"):
         command = main.commands[name]
         assert command.help
         for sub in getattr(command, "commands", {}).values():

@@ -8,7 +8,7 @@ import time
 import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from foia import clock, deadlines, lifecycle, reminders, scheduler
+from foia import agencies, campaigns, clock, deadlines, jobs, letters, lifecycle, reminders, scheduler
 from tests import test_reminders
 
 # The same fixtures: the deadlines and reminders tables on the app's database; a real SMTP server.
@@ -59,8 +59,30 @@ def test_job_defaults_are_deliberate(app, ddb, stop_scheduler):
     sched = scheduler.start_background(dict(app.config), interval=3600)
     job = sched.get_job(scheduler.JOB_ID)
     assert job.coalesce is True and job.max_instances == 1 and job.misfire_grace_time is None
-    assert scheduler.start_background(dict(app.config)) is sched  # idempotent: one job, one scheduler
-    assert [j.id for j in sched.get_jobs()] == [scheduler.JOB_ID]
+    runner = sched.get_job(scheduler.JOBS_JOB_ID)
+    assert runner.coalesce is True and runner.max_instances == 1 and runner.misfire_grace_time is None
+    assert scheduler.start_background(dict(app.config)) is sched  # idempotent: one of each, one scheduler
+    assert sorted(j.id for j in sched.get_jobs()) == sorted([scheduler.JOB_ID, scheduler.JOBS_JOB_ID])
+
+
+def one_agency_campaign(db):
+    letters.save_requester(db, {"name": "Jane Doe", "address": "1 Press Row", "email": "jane@example.org"})
+    agencies.upsert(db, {"name": "Macon Police Department", "state": "GA", "mailing_address": "1 Main St"})
+    campaign_id = campaigns.create(db, name="Ring records", template="ring-partnership",
+                                   pasted="Macon Police Department")
+    return campaign_id, campaigns.start(db, campaign_id, workers=0)
+
+
+def test_background_scheduler_runs_queued_jobs(app, db, stop_scheduler):
+    campaign_id, job_id = one_agency_campaign(db)
+    scheduler.start_background(dict(app.config), interval=3600, jobs_interval=0.2)
+    assert wait_for(lambda: jobs.get(db, job_id)["state"] == "done", timeout=60), jobs.get(db, job_id)
+    assert campaigns.progress(db, campaign_id)["letters"] == {"pdf": 1, "docx": 1}
+
+
+def test_run_jobs_logs_and_never_raises(app, caplog):
+    assert scheduler.run_jobs({"DATABASE": str(os.path.join(app.instance_path, "no-such-dir", "x.db"))}) is None
+    assert "job runner tick failed" in caplog.text
 
 
 def test_background_scheduler_delivers_due_reminders(app, ddb, smtp, stop_scheduler):
@@ -114,6 +136,8 @@ def test_tick_errors_are_logged_not_raised(app, caplog):
 
 def test_run_forever_in_its_own_process(app, ddb, smtp, instance):
     seed(ddb)
+    clock.set_now("2026-09-11T09:00:30")  # the scheduler process's clock: the job is due
+    campaign_id, job_id = one_agency_campaign(ddb)
     env = dict(os.environ, FOIA_INSTANCE=str(instance), FOIA_NOW="2026-09-11T09:00:30",
                FOIA_SMTP_HOST="127.0.0.1", FOIA_SMTP_PORT=str(smtp.port), FOIA_MAIL_FROM="foia@example.org")
     code = "from foia import config, scheduler; scheduler.run_forever(config.load(config.instance_path()), interval=1)"
@@ -122,6 +146,7 @@ def test_run_forever_in_its_own_process(app, ddb, smtp, instance):
         process = subprocess.Popen([sys.executable, "-c", code], env=env, stdout=out, stderr=subprocess.STDOUT)
         try:
             assert wait_for(lambda: len(smtp.subjects()) == 1, timeout=30), log.read_text()
+            assert wait_for(lambda: jobs.get(ddb, job_id)["state"] == "done", timeout=60), log.read_text()
             time.sleep(2.5)
             assert len(smtp.subjects()) == 1
         finally:
@@ -133,3 +158,4 @@ def test_run_forever_in_its_own_process(app, ddb, smtp, instance):
                 process.wait()
     row = list(ddb.query("SELECT sent_at FROM reminders WHERE kind = 'due_soon' AND channel = 'email'"))[0]
     assert row["sent_at"] == "2026-09-11T09:00:30"
+    assert campaigns.progress(ddb, campaign_id)["letters"] == {"pdf": 1, "docx": 1}

@@ -1,21 +1,18 @@
-"""Campaigns in the browser: list, new campaign form, progress page, ZIP download."""
+"""Campaigns in the browser: list, new campaign form, progress page, ZIP download.
+
+Creating or resuming a campaign only queues its letter run (the job ``campaign.letters``); the job
+runner of the scheduler does the work, and the page shows the job's progress.
+"""
 import tempfile
 
-from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, send_file, url_for
 
-from .. import agencies, campaigns, letters
+from .. import agencies, campaigns, errors, letters
 from ..laws import NAMES
 from . import actor_id, get_db
 from .letters import form_options
 
 bp = Blueprint("campaigns", __name__, url_prefix="/campaigns")
-
-
-def _get_or_404(db, campaign_id):
-    try:
-        return campaigns.get(db, campaign_id)
-    except campaigns.NotFound as e:
-        abort(404, description=str(e))
 
 
 @bp.get("/")
@@ -52,57 +49,52 @@ def create():
             actor=actor_id(), folder=letters.templates_dir(current_app.config),
             submission_key=request.form.get("form_key") or None,
         )
-    except (campaigns.CampaignError, letters.LetterError) as e:
+    except ValueError as e:  # errors.Invalid, or the letters' error for a bad option
         try:
             shown = letters.normalize_options(form_options(request.form))
-        except letters.LetterError:
+        except ValueError:
             shown = letters.normalize_options({})
-        return _new_form(values, shown, error=str(e), status=400)
-    campaigns.run_in_background(current_app.config, campaign_id)
-    flash("Campaign created; its letters are being generated.")
+        return _new_form(values, shown, error=str(e), status=422)
+    campaigns.start(db, campaign_id, actor=actor_id())
+    flash("Campaign created; its letters are being made in the background.")
     return redirect(url_for(".show", campaign_id=campaign_id), code=303)
 
 
 @bp.get("/<int:campaign_id>")
 def show(campaign_id):
     db = get_db()
-    campaign = _get_or_404(db, campaign_id)
-    counts = {fmt: len(campaigns.campaign_letters(db, campaign_id, fmt)) for fmt in campaigns.FORMATS}
-    return render_template("campaigns/show.html", campaign=campaign, counts=counts,
-                           running_here=campaigns.is_running_here(campaign_id))
+    campaign = campaigns.get(db, campaign_id)
+    return render_template("campaigns/show.html", campaign=campaign, state=campaigns.progress(db, campaign_id))
 
 
 @bp.get("/<int:campaign_id>/progress")
 def progress(campaign_id):
-    db = get_db()
-    _get_or_404(db, campaign_id)
-    state = campaigns.progress(db, campaign_id)
-    state["running_here"] = campaigns.is_running_here(campaign_id)
-    return jsonify(state)
+    return jsonify(campaigns.progress(get_db(), campaign_id))
 
 
 @bp.post("/<int:campaign_id>/run")
 def run(campaign_id):
     db = get_db()
-    _get_or_404(db, campaign_id)
-    if campaigns.run_in_background(current_app.config, campaign_id) is None:
-        flash("This campaign is already running.")
+    before = campaigns.current_job(db, campaigns.get(db, campaign_id)["id"])
+    job_id = campaigns.start(db, campaign_id, actor=actor_id())
+    if before is not None and before["id"] == job_id:
+        flash("This campaign's letters are already being made.")
     else:
-        flash("Campaign resumed; letters already made are kept.")
+        flash("Campaign queued again; letters already made are kept.")
     return redirect(url_for(".show", campaign_id=campaign_id), code=303)
 
 
 @bp.get("/<int:campaign_id>/letters.zip")
 def download_zip(campaign_id):
     db = get_db()
-    campaign = _get_or_404(db, campaign_id)
+    campaign = campaigns.get(db, campaign_id)
     fmt = request.args.get("format") or None
     if fmt not in (None,) + campaigns.FORMATS:
-        abort(400, description="format must be pdf or docx")
+        raise errors.Invalid("format", "The format must be pdf or docx.")
     spooled = tempfile.SpooledTemporaryFile(max_size=64 * 1024 * 1024)
     count = campaigns.write_zip(db, campaign_id, current_app.config["LETTERS_DIR"], spooled, fmt)
     if not count:
-        abort(404, description="This campaign has no letters yet.")
+        raise errors.NotFound("This campaign has no letters yet.")
     spooled.seek(0)
     suffix = f"-{fmt}" if fmt else ""
     return send_file(spooled, mimetype="application/zip", as_attachment=True,
