@@ -8,7 +8,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from foia import db as db_module
-from foia import deadlines, laws, lifecycle, reminders
+from foia import deadlines, laws, lifecycle, recompute, reminders
 from foia.cli import main
 
 STAMP = "2026-09-01T09:00:00"
@@ -67,9 +67,14 @@ def test_acceptance_ca_labor_day(runner):
 
 
 def test_deadline_no_fixed_period_and_acknowledgement(runner):
-    data = json.loads(runner("deadline", "AL", "2026-06-15", "--json").output)
+    data = json.loads(runner("deadline", "FL", "2026-06-15", "--json").output)
     assert data["due"] is None and data["follow_up"] == "2026-06-30" and data["day_type"] == "none"
     assert json.loads(runner("deadline", "MD", "2026-06-15", "--json").output)["acknowledge_by"] == "2026-06-30"
+    # Alabama (2024 act): acknowledge within 10 days; 15 business days from the acknowledgement,
+    # here from the last day it may come (2026-06-25), as none is recorded.
+    alabama = json.loads(runner("deadline", "AL", "2026-06-15", "--json").output)
+    assert (alabama["acknowledge_by"], alabama["due"], alabama["follow_up"]) == ("2026-06-25", "2026-07-17", None)
+    assert alabama["residency_required"] is True
 
 
 def test_deadline_text(runner):
@@ -77,7 +82,68 @@ def test_deadline_text(runner):
     assert result.exit_code == 0
     assert "Due:             2026-09-08" in result.output
     assert "Skipped 2026-09-07 Labor Day." in result.output
-    assert "(no legal deadline)" in runner("deadline", "AL", "2026-06-15").output
+    assert "(no legal deadline)" in runner("deadline", "FL", "2026-06-15").output
+
+
+def _timeline(tmp_path, events):
+    path = tmp_path / "timeline.json"
+    path.write_text(json.dumps([{"kind": k, "occurred_on": d, "data": data} for k, d, data in events]))
+    return path
+
+
+JSON_KEYS = ("jurisdiction", "received", "acknowledge_by", "due", "extended_due", "operative_due", "produce_by",
+             "deemed_denied_on", "appeal", "residency_required", "citation", "explain")
+
+
+def test_timeline_new_york_counts_from_the_acknowledgement(runner, tmp_path):
+    path = _timeline(tmp_path, [("filed", "2026-11-02", {}), ("acknowledged", "2026-11-04", {})])
+    result = runner("deadline", "NY", "--timeline", path, "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert all(key in data for key in JSON_KEYS)
+    assert (data["received"], data["due"], data["operative_due"]) == ("2026-11-02", "2026-12-04", "2026-12-04")
+    assert data["appeal"] is None and data["residency_required"] is False
+
+
+def test_timeline_washington_estimate_is_operative(runner, tmp_path):
+    path = _timeline(tmp_path, [("filed", "2026-12-01", {}),
+                                ("acknowledged", "2026-12-03", {"estimated_date": "2027-01-15"})])
+    data = json.loads(runner("deadline", "WA", "--timeline", path, "--json").output)
+    assert data["due"] == "2026-12-08" and data["operative_due"] == "2027-01-15"
+    assert data["effective_due"] == "2027-01-15"
+
+
+def test_timeline_pennsylvania_denial_appeals_to_the_office_of_open_records(runner, tmp_path):
+    path = _timeline(tmp_path, [("filed", "2027-02-22", {}), ("denied", "2027-03-05", {"reason": "investigative"})])
+    data = json.loads(runner("deadline", "PA", "--timeline", path, "--json").output)
+    appeal = data["appeal"]
+    assert appeal["route"] == "state_office" and appeal["body"].startswith("Pennsylvania Office of Open Records")
+    assert (appeal["due"], appeal["day_type"]) == ("2027-03-26", "business")
+    assert "555 Walnut Street" in appeal["contact"] and appeal["attachments"]
+    assert data["residency_required"] is True
+    text = runner("deadline", "PA", "--timeline", path).output
+    assert "Appeal:          Pennsylvania Office of Open Records" in text and "by 2027-03-26" in text
+
+
+@pytest.mark.parametrize("content, message", [
+    ("not json", "is not valid JSON"),
+    ('{"kind": "filed"}', "must hold a list of events"),
+    ('[{"kind": "filed", "occurred_on": "soon", "data": {}}]', "'soon' is not a date"),
+    ('[{"kind": "lunch", "occurred_on": "2026-11-02", "data": {}}]', "Event 1"),
+    ('[{"kind": "acknowledged", "occurred_on": "2026-11-02", "data": {"estimated_date": "later"}}]', "Event 1"),
+    ('[{"kind": "acknowledged", "occurred_on": "2026-11-02", "data": {}}]', "needs a filed or received_by_agency"),
+])
+def test_timeline_file_problems_are_one_line_messages(runner, tmp_path, content, message):
+    path = tmp_path / "timeline.json"
+    path.write_text(content)
+    result = runner("deadline", "NY", "--timeline", path)
+    assert result.exit_code == 1 and message in result.output and "Traceback" not in result.output
+
+
+def test_deadline_needs_a_date_or_a_timeline(runner, tmp_path):
+    assert "Give either" in runner("deadline", "NY").output
+    path = _timeline(tmp_path, [("filed", "2026-11-02", {})])
+    assert "Give either" in runner("deadline", "NY", "2026-11-02", "--timeline", path).output
 
 
 @pytest.mark.parametrize("args, message", [
@@ -159,7 +225,7 @@ def test_reminders_refresh_names_requests_it_skips(runner, instance_db):
 
 def test_export_ics(runner, instance_db, tmp_path):
     request_id = add_request(instance_db, "CA", "2026-09-10")
-    deadlines.refresh_all(instance_db)
+    recompute.everything(instance_db)
     out = tmp_path / "deadlines.ics"
     result = runner("export", "ics", out)
     assert result.exit_code == 0 and "1 event(s) written" in result.output

@@ -1,34 +1,76 @@
 """Deadline and reminder commands: deadline, reminders run-once/list/refresh, scheduler, export ics."""
 import datetime as dt
+import json
 
 import click
 
-from .. import clock, deadlines, ics, laws, mail, reminders, scheduler
-from . import echo_json, fail, load_config, main, open_db
+from .. import clock, deadlines, errors, events, ics, laws, mail, recompute, reminders, scheduler
+from . import echo_json, fail, main, open_db, pass_instance
+
+
+def _timeline_file(path: str) -> list[dict]:
+    """The events of a ``--timeline`` file: a JSON list of {"kind", "occurred_on", "data"}, each
+    checked like any timeline event (the same kinds and payload fields)."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            items = json.load(f)
+    except ValueError as e:
+        raise errors.Invalid("timeline", f"{path} is not valid JSON ({e}).") from None
+    if not isinstance(items, list):
+        raise errors.Invalid("timeline", f"{path} must hold a list of events, each with a kind, a date "
+                                         "(occurred_on) and its details (data).")
+    timeline = []
+    for number, item in enumerate(items, start=1):
+        where = f"Event {number} in {path}"
+        if not isinstance(item, dict):
+            raise errors.Invalid("timeline", f"{where} is not an object with kind, occurred_on and data.")
+        try:
+            occurred = dt.date.fromisoformat(str(item.get("occurred_on") or "").strip()[:10])
+        except ValueError:
+            raise errors.Invalid("timeline", f"{where}: {item.get('occurred_on')!r} is not a date "
+                                             "(use YYYY-MM-DD).") from None
+        try:
+            payload = events.parse(item.get("kind"), item.get("data") or {})
+        except errors.Invalid as e:
+            raise errors.Invalid("timeline", f"{where}: {e}") from None
+        timeline.append({"id": number, "kind": item["kind"], "occurred_on": occurred.isoformat(),
+                         "data": payload.as_json()})
+    if not any(e["kind"] in ("filed", "received_by_agency") for e in timeline):
+        raise errors.Invalid("timeline", f"{path} needs a filed or received_by_agency event: the deadlines "
+                                         "count from the day the agency received the request.")
+    return timeline
 
 
 @main.command("deadline")
 @click.argument("jurisdiction")
-@click.argument("received_date")
+@click.argument("received_date", required=False)
+@click.option("--timeline", "timeline_path", type=click.Path(exists=True, dir_okay=False),
+              help="A JSON list of timeline events ({kind, occurred_on, data}) to compute from.")
 @click.option("--extended", is_flag=True, help="Apply the law's extension (as if the agency claimed it).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def deadline(jurisdiction, received_date, extended, as_json):
-    """Compute the statutory dates for a request received on RECEIVED_DATE (YYYY-MM-DD)."""
+@pass_instance
+def deadline(instance, jurisdiction, received_date, timeline_path, extended, as_json):
+    """Compute the statutory dates for a request received on RECEIVED_DATE (YYYY-MM-DD), or for a
+    whole timeline (--timeline FILE)."""
     code = jurisdiction.strip().upper()
     if code not in laws.NAMES:
         fail(f"Unknown jurisdiction {jurisdiction!r}; use a two-letter state code, DC or US.")
-    try:
-        received = dt.date.fromisoformat(received_date.strip())
-    except ValueError:
-        fail(f"{received_date!r} is not a valid date (use YYYY-MM-DD, e.g. 2026-08-28).")
+    if bool(received_date) == bool(timeline_path):
+        fail("Give either the date the agency received the request (YYYY-MM-DD) or --timeline FILE.")
+    if timeline_path:
+        timeline = _timeline_file(timeline_path)
+    else:
+        try:
+            received = dt.date.fromisoformat(received_date.strip())
+        except ValueError:
+            fail(f"{received_date!r} is not a valid date (use YYYY-MM-DD, e.g. 2026-08-28).")
+        timeline = [{"id": 1, "kind": "received_by_agency", "occurred_on": received.isoformat(), "data": {}}]
     db = open_db()
-    law = laws.get(db, code)
-    if law is None:
-        fail(f"No law on file for {code}; run `foia init` to load the law table.")
-    events = [{"id": 1, "kind": "received_by_agency", "occurred_on": received.isoformat(), "data": {}}]
+    law = laws.require(db, code)
+    settings = deadlines.load_settings(db, instance.config)
     try:
-        dates = deadlines.compute(law, events, clock.today(), settings=deadlines.load_settings(db, load_config()),
-                                  status="filed", extended=extended)
+        dates = deadlines.compute(law, timeline, clock.today(), settings=settings,
+                                  status=None if timeline_path else "filed", extended=extended)
     except ValueError as e:  # a date beyond the holiday tables, for instance
         fail(str(e))
     result = dates.as_json()
@@ -36,14 +78,21 @@ def deadline(jurisdiction, received_date, extended, as_json):
         echo_json(result)
         return
     click.echo(f"{law.name}: {law.law_name}")
-    if dates.due:
-        click.echo(f"Due:             {dates.due}")
-        if extended:
-            click.echo(f"Extended due:    {dates.extended_due or 'no extension period in the law'}")
-    else:
-        click.echo(f"Follow up:       {dates.follow_up} (no legal deadline)")
-    if dates.acknowledge_by:
-        click.echo(f"Acknowledge by:  {dates.acknowledge_by}")
+    rows = [("Acknowledge by", dates.acknowledge_by), ("Due", dates.due), ("Extended due", dates.extended_due),
+            ("Operative due", dates.operative_due if dates.operative_due != dates.due else None),
+            ("Produce by", dates.produce_by), ("Deemed denied on", dates.deemed_denied_on)]
+    for label, day in rows:
+        if day:
+            click.echo(f"{label + ':':17}{day}")
+    if extended and not dates.extended_due:
+        click.echo(f"{'Extended due:':17}no extension period in the law")
+    if not dates.due and dates.follow_up:
+        click.echo(f"{'Follow up:':17}{dates.follow_up} (no legal deadline)")
+    if dates.appeal:
+        appeal = dates.appeal
+        click.echo(f"{'Appeal:':17}{appeal['body']}" + (f", by {appeal['due']}" if appeal["due"] else ""))
+    if law.residency.required:
+        click.echo(f"{'Residency:':17}{law.residency.text}")
     click.echo("")
     for line in result["explain"]:
         click.echo(f"  {line}")
@@ -56,10 +105,11 @@ def reminders_group():
 
 @reminders_group.command("run-once")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-def reminders_run_once(as_json):
+@pass_instance
+def reminders_run_once(instance, as_json):
     """Deliver every reminder due now (for cron and tests), then exit."""
-    config = load_config()
-    db = open_db(config)
+    config = instance.config
+    db = open_db()
     report = reminders.tick(db, clock.now(), config=config)
     if as_json:
         echo_json(vars(report) | {"mail": mail.status(config)})
@@ -94,22 +144,23 @@ def reminders_list(pending, failed, limit, as_json):
 
 
 @reminders_group.command("refresh")
-def reminders_refresh():
+@pass_instance
+def reminders_refresh(instance):
     """Recompute every request's deadlines and reminders (after editing laws or settings)."""
-    config = load_config()
-    db = open_db(config)
-    errors = []
-    count = deadlines.refresh_all(db, clock.today(), deadlines.load_settings(db, config), errors)
+    db = open_db()
+    problems = []
+    count = recompute.everything(db, config=instance.config, errors=problems)
     click.echo(f"Recomputed deadlines and reminders for {count} request(s).")
-    for request_id, message in errors:
+    for request_id, message in problems:
         click.echo(f"Skipped request #{request_id} (its stored dates are kept): {message}", err=True)
 
 
 @main.command("scheduler")
-def scheduler_command():
+@pass_instance
+def scheduler_command(instance):
     """Run the reminder dispatcher alone (every minute) until stopped; use with several web workers."""
-    config = load_config()
-    open_db(config).conn.close()
+    config = instance.config
+    open_db().conn.close()
     click.echo(f"Dispatching reminders every {scheduler.INTERVAL} seconds. {mail.status(config)} Ctrl-C stops.")
     scheduler.run_forever(config)
 
@@ -121,11 +172,11 @@ def export_group():
 
 @export_group.command("ics")
 @click.argument("out", type=click.Path(dir_okay=False, writable=True))
-def export_ics(out):
+@pass_instance
+def export_ics(instance, out):
     """Write every live deadline to OUT.ics (stable UIDs: re-import to update)."""
-    config = load_config()
     try:
-        count = ics.write(open_db(config), out, config.get("BASE_URL", ""))
+        count = ics.write(open_db(), out, instance.config.get("BASE_URL", ""))
     except OSError as e:
         fail(f"Cannot write {out}: {e.strerror or e}")
     click.echo(f"{count} event(s) written to {out}")

@@ -1,5 +1,26 @@
 """The pure deadline computation: (law, timeline, today, closed days, settings) -> :class:`Dates`,
-each date explained. No database here; see the package docstring for the rule."""
+every date explained. No database here.
+
+The law model (:mod:`foia.laws`) gives each jurisdiction up to three clocks; this module runs them
+over a request's timeline:
+
+- ``acknowledge_by``: the acknowledgement clock from day 0 (receipt), where the law has one.
+- ``due``: the first statutory response deadline, from receipt or, where the law counts from the
+  acknowledgement (NY, AL, WY), from the actual acknowledgement (until one is recorded: from the
+  last day the agency may acknowledge, or from receipt where the law sets no such day).
+- ``extended_due``: after an extension: added to the due date, or a total from receipt, as the law
+  says; repeated where the law allows it.
+- ``operative_due``: the date the requester can hold the agency to now: the extended or original
+  due date, or the date the agency stated (an estimate, a timetable, a certification) where the
+  law makes that date operative. A stated date beyond the statute's bound is flagged as
+  challengeable, and held to the bound where the bound is a cap. Reminders and "overdue" follow it.
+- ``produce_by``: a statutory production cap (MA from receipt; HI and SC from the determination).
+- ``deemed_denied_on``: the day silence becomes a denial, where the law says so.
+- ``appeal``: after a denial, a no-records answer or a deemed denial: who decides, by when, how,
+  with what (the appeal table's route, body, contact, deadline and attachments).
+
+Cells the research left "(not verified)" never drive a date: they are listed as guidance.
+"""
 import dataclasses
 import datetime as dt
 
@@ -13,6 +34,13 @@ CLARIFICATION_KINDS = frozenset({"clarification_requested", "clarification_answe
 # Events that show the agency has acknowledged (or answered) the request.
 ACKNOWLEDGING_KINDS = ("acknowledged", "extension_claimed", "clarification_requested", "fee_estimate",
                        "partial_release", "records_released", "no_records", "denied")
+# Events that end the agency's silence for good (no deemed denial after them).
+ANSWERING_KINDS = frozenset({"records_released", "no_records", "denied", "withdrawn", "closed"})
+# Events that carry a date the agency stated, and the payload field that holds it.
+STATED_DATE_FIELDS = {"acknowledged": "estimated_date", "fee_estimate": "estimated_date",
+                      "extension_claimed": "new_due_on"}
+# Events that can be the determination notice a production clock counts from (HI, SC).
+DETERMINATION_KINDS = ("acknowledged", "fee_estimate", "partial_release", "extension_claimed")
 
 
 @dataclasses.dataclass
@@ -25,14 +53,25 @@ class Dates:
     days: int | None
     received: dt.date | None = None  # day 0
     received_from: str = ""  # the event kind day 0 comes from
-    due: dt.date | None = None  # original legal due date
+    due: dt.date | None = None  # the first statutory response deadline
     extended_due: dt.date | None = None
     extension_days: int | None = None
     extension_day_type: str | None = None
     acknowledge_by: dt.date | None = None
     acknowledged: bool = False
+    acknowledged_on: dt.date | None = None
+    operative_due: dt.date | None = None  # the date now in force (see the module docstring)
+    operative_from: str = ""  # due | extension | agency_date | cap
+    stated_date: dt.date | None = None  # the agency's own date (estimate, timetable, certification)
+    stated_date_challengeable: bool = False
+    produce_by: dt.date | None = None
+    deemed_denied_on: dt.date | None = None
+    appeal: dict | None = None
+    residency_required: bool = False
+    missed_deadline: str = ""  # what the agency's missed deadline means, once it is missed
+    unverified: list[str] = dataclasses.field(default_factory=list)
     follow_up: dt.date | None = None  # laws with no fixed period: a follow-up date, not a deadline
-    appeal_by: dt.date | None = None
+    appeal_by: dt.date | None = None  # the appeal deadline (or our default reminder window)
     denied_on: dt.date | None = None
     appeal_is_default: bool = False  # True when the appeal window is our default, not the law's
     clock: str = "not_started"  # not_started | running | paused | stopped
@@ -45,8 +84,9 @@ class Dates:
 
     @property
     def effective_due(self) -> dt.date | None:
-        """The legal due date now in force (the extended one once an extension is claimed)."""
-        return self.extended_due or self.due
+        """The legal due date now in force: the operative date (after extensions and the agency's
+        stated dates where the law makes them operative)."""
+        return self.operative_due or self.extended_due or self.due
 
     @property
     def target(self) -> dt.date | None:
@@ -85,9 +125,11 @@ class Dates:
             return None
         return (self.target - self.today).days
 
+    EXPLAIN_ORDER = ("received", "acknowledge_by", "due", "extended_due", "operative_due", "produce_by",
+                     "follow_up", "deemed_denied_on", "appeal", "appeal_by", "clock", "unverified")
+
     def explain_lines(self) -> list[str]:
-        order = ("received", "due", "extended_due", "acknowledge_by", "follow_up", "appeal_by", "clock")
-        return [line for key in order for line in self.explain.get(key, [])]
+        return [line for key in self.EXPLAIN_ORDER for line in self.explain.get(key, [])]
 
     def as_json(self) -> dict:
         def iso(day):
@@ -99,12 +141,23 @@ class Dates:
             "day_type": self.day_type,
             "days": self.days,
             "received": iso(self.received),
+            "acknowledge_by": iso(self.acknowledge_by),
+            "acknowledged_on": iso(self.acknowledged_on),
             "due": iso(self.due),
             "extended_due": iso(self.extended_due),
             "extension_days": self.extension_days,
             "extension_day_type": self.extension_day_type,
+            "operative_due": iso(self.operative_due),
+            "operative_from": self.operative_from,
+            "stated_date": iso(self.stated_date),
+            "stated_date_challengeable": self.stated_date_challengeable,
             "effective_due": iso(self.effective_due),
-            "acknowledge_by": iso(self.acknowledge_by),
+            "produce_by": iso(self.produce_by),
+            "deemed_denied_on": iso(self.deemed_denied_on),
+            "appeal": dict(self.appeal, due=iso(self.appeal["due"])) if self.appeal else None,
+            "residency_required": self.residency_required,
+            "missed_deadline": self.missed_deadline or None,
+            "unverified": list(self.unverified),
             "follow_up": iso(self.follow_up),
             "appeal_by": iso(self.appeal_by),
             "clock": self.clock,
@@ -113,6 +166,7 @@ class Dates:
             "overdue": self.overdue,
             "days_remaining": self.days_remaining,
             "explain": self.explain_lines(),
+            "explain_by_field": {key: list(self.explain[key]) for key in self.EXPLAIN_ORDER if self.explain.get(key)},
         }
 
 
@@ -223,6 +277,41 @@ def _settle(cal, count: _Count, unit: str, explain: bool, lines: list[str]) -> d
     return due
 
 
+
+def _stated_date(event: dict) -> dt.date | None:
+    """The date the agency stated in an event (an estimate, a new due date), or None."""
+    value = _data(event).get(STATED_DATE_FIELDS.get(event["kind"], ""))
+    if not value:
+        return None
+    try:
+        return as_date(value)
+    except ValueError:
+        return None
+
+
+def _add(cal, start: dt.date, period: laws.Period, explain: bool) -> tuple[dt.date, list[workdays.Skipped], str]:
+    """``period`` after ``start`` with no clock stops: business days counted, calendar days rolled
+    forward past a closed day, years added as calendar years. Returns (date, skipped, how)."""
+    if period.years:
+        try:
+            end = start.replace(year=start.year + period.years)
+        except ValueError:  # 29 February
+            end = start.replace(year=start.year + period.years, day=28)
+        day, rolled = cal.roll_forward(end)
+        return day, rolled, f"{period} after {start} is {end}" + (f", rolled forward to {day}" if rolled else "")
+    if period.day_type == "business":
+        day, skipped = cal.add_business_days(start, period.days, explain)
+        return day, skipped, f"{day} is the {_ordinal(period.days)} business day after {start}"
+    end = start + dt.timedelta(days=period.days)
+    day, rolled = cal.roll_forward(end)
+    how = f"{period} after {start} is {end}" + (f", not a business day: rolled forward to {day}" if rolled else "")
+    return day, rolled, how
+
+
+def _skipped_lines(skipped) -> list[str]:
+    return [f"Skipped {text}." for text in workdays.describe(skipped)]
+
+
 def compute(law: laws.Law, events: list[dict], today: dt.date, closed_days=None,
             settings: Settings | None = None, *, status: str | None = None, extended: bool = False,
             explain: bool = True, ordered: bool = False) -> Dates:
@@ -238,7 +327,7 @@ def compute(law: laws.Law, events: list[dict], today: dt.date, closed_days=None,
     today = as_date(today)
     cal = workdays.calendar_for(law.jurisdiction, closed_days)
     result = Dates(law.jurisdiction, law.law_name, law.citation, law.day_type, law.response_days,
-                   today=today, calendar=cal)
+                   today=today, calendar=cal, residency_required=law.residency.required)
     timeline = events if ordered else sorted(events, key=lambda e: (str(e["occurred_on"])[:10], e.get("id") or 0))
     if status is None:
         try:
@@ -246,10 +335,11 @@ def compute(law: laws.Law, events: list[dict], today: dt.date, closed_days=None,
         except lifecycle.TransitionError:
             status = "filed"
     result.status = status
-    # One pass: the first event of each kind, the clarification events, the standing denial.
-    first = {}
-    clarifications = []
-    denial = None
+    # One pass: the first event of each kind, clarifications, extensions, the standing denial or
+    # no-records answer, the latest date the agency stated, the first answer.
+    first, clarifications, extensions = {}, [], []
+    denial = no_records = stated = None
+    acknowledged_on = None
     for event in timeline:
         kind = event["kind"]
         if kind not in first:
@@ -258,8 +348,18 @@ def compute(law: laws.Law, events: list[dict], today: dt.date, closed_days=None,
             clarifications.append(event)
         elif kind == "denied" or (kind == "appeal_decided" and _data(event).get("outcome") == "denied"):
             denial = event
+        elif kind == "no_records":
+            no_records = event
         elif kind == "appeal_filed":
-            denial = None
+            denial = no_records = None
+        if kind == "extension_claimed":
+            extensions.append(event)
+        if kind in STATED_DATE_FIELDS:
+            day = _stated_date(event)
+            if day is not None:
+                stated = (event, day)
+        if kind in ACKNOWLEDGING_KINDS and acknowledged_on is None:
+            acknowledged_on = as_date(event["occurred_on"])
     start_event = first.get("received_by_agency") or first.get("filed")
     if start_event is None:
         if explain:
@@ -272,6 +372,9 @@ def compute(law: laws.Law, events: list[dict], today: dt.date, closed_days=None,
         how = "the agency received the request" if start_event["kind"] == "received_by_agency" else \
             "the request was filed (no separate receipt is recorded)"
         ex["received"] = [f"Day 0 is {day0}, the day {how}."]
+    result.acknowledged = acknowledged_on is not None
+    if acknowledged_on is not None:
+        result.acknowledged_on = max(acknowledged_on, day0)
 
     # Clarification pauses, in timeline order: [(asked, answered or None)].
     pauses: list[tuple[dt.date, dt.date | None]] = []
@@ -288,125 +391,393 @@ def compute(law: laws.Law, events: list[dict], today: dt.date, closed_days=None,
             pauses.append((on, None))
         elif event["kind"] == "clarification_answered" and pauses and pauses[-1][1] is None:
             pauses[-1] = (pauses[-1][0], max(on, pauses[-1][0]))
-    special = law_settings(law.jurisdiction)
+    restart_full = law_settings(law.jurisdiction).clarification_restarts_period
 
-    if law.has_fixed_period:
-        lines = ex["due"] = []
-        if explain:
-            lines.append(f"Due {{due}}: {law.response_days} {law.day_type} days after day 0 under "
-                         f"{law.citation} ({law.law_name}).")
-            if law.day_type == "business":
-                lines.append("Business days skip Saturdays, Sundays, the jurisdiction's public holidays "
-                             "(observed dates included) and the agency's own closed days.")
-            else:
-                lines.append("Calendar days count every day; a due date on a closed day rolls forward "
-                             "to the next business day.")
-        count = _Count(cal, day0, law.response_days, law.day_type, pauses,
-                       special.clarification_restarts_period, explain)
-        if count.end is None:
-            result.paused_since, result.days_left_when_paused = count.paused_since, count.left
-            if explain:
-                lines[0] = f"No due date while the clock is stopped: {law.response_days} {law.day_type} " \
-                           f"days under {law.citation} ({law.law_name})."
-                lines += count.lines
-                lines.append(f"{_plural(count.left, law.day_type)} will remain when the clarification is answered.")
-        else:
-            result.due = _settle(cal, count, law.day_type, explain, lines)
-            if explain:
-                lines[0] = lines[0].replace("{due}", result.due.isoformat())
-            _extension(result, law, first.get("extension_claimed"), extended, count, cal,
-                       pauses[count.pauses_used:], special, explain)
+    _acknowledgement(result, law, cal, day0, explain)
+    count = None
+    if law.respond.period is not None:
+        count = _respond(result, law, cal, day0, pauses, restart_full, explain)
+        if count is not None:
+            _extensions(result, law, extensions, extended, count, cal, day0, pauses, restart_full, explain)
     else:
-        lines = ex["follow_up"] = []
-        days = settings.follow_up_business_days
-        if explain:
-            lines.append(f"{law.citation} ({law.law_name}) sets no fixed number of days; this is a "
-                         f"follow-up date, not a legal deadline: {days} business days after day 0.")
-            if law.extension_note:
-                lines.append(f"What the law says: {law.extension_note}")
-        count = _Count(cal, day0, days, "business", pauses, False, explain)
-        if count.end is None:
-            result.paused_since, result.days_left_when_paused = count.paused_since, count.left
-            if explain:
-                lines += count.lines
-        else:
-            result.follow_up = _settle(cal, count, "business", explain, lines)
-            if explain:
-                lines[0] = f"Follow up on {result.follow_up}: " + lines[0]
-
-    if law.acknowledgement_days:
-        result.acknowledge_by, skipped = cal.add_business_days(day0, law.acknowledgement_days, explain)
-        result.acknowledged = any(k in first for k in ACKNOWLEDGING_KINDS)
-        if explain:
-            done = " (the agency has acknowledged it)" if result.acknowledged else ""
-            ex["acknowledge_by"] = [
-                f"Acknowledge by {result.acknowledge_by}{done}: {law.acknowledgement_days} business days "
-                f"after day 0 under {law.citation}."] + [f"Skipped {t}." for t in workdays.describe(skipped)]
-
-    if denial is not None and status == "denied":
-        _appeal(result, law, denial, cal, special, settings, explain)
+        _follow_up(result, law, cal, day0, pauses, settings, explain)
+    _produce(result, law, timeline, cal, day0, pauses, restart_full, explain)
+    _operative(result, law, stated, cal, day0, explain)
     _clock(result, pauses, explain)
+    _deemed_denial(result, law, cal, day0, explain)
+    _appeal(result, law, cal, settings, denial, no_records, day0, explain)
+    _missed_deadline(result, law, explain)
+    if explain and law.unverified:
+        result.unverified = [f"{column.replace('_', ' ')}: {text}" for column, text in law.unverified]
+        ex["unverified"] = ["Not verified by the research behind the law table, so shown as guidance and "
+                            "never used for a date: " + "; ".join(
+                                column.replace("_", " ") for column, _ in law.unverified) + "."]
     return result
 
 
-def _extension(result, law, event, extended, count, cal, pauses, special, explain):
-    if event is None and not extended:
+def _acknowledgement(result, law, cal, day0, explain):
+    clock = law.acknowledge
+    if clock is None:
         return
-    data = _data(event) if event else {}
+    result.acknowledge_by, skipped, how = _add(cal, day0, clock.period, explain)
+    if explain:
+        done = f" (the agency acknowledged it on {result.acknowledged_on})" if result.acknowledged else ""
+        lines = result.explain["acknowledge_by"] = [
+            f"Acknowledge by {result.acknowledge_by}{done}: {clock.period} after day 0 under {law.citation}; {how}."]
+        if clock.note:
+            lines.append(f"What the acknowledgement must say: {clock.note}")
+        lines += _skipped_lines(skipped)
+
+
+def _respond(result, law, cal, day0, pauses, restart_full, explain):
+    """The first statutory response deadline (``due``); returns the finished count, or None while paused."""
+    clock, period = law.respond, law.respond.period
+    lines = result.explain.setdefault("due", []) if explain else []
+    anchor, origin_words = day0, "day 0"
+    if clock.start == "acknowledgement":
+        if result.acknowledged_on is not None:
+            anchor, origin_words = result.acknowledged_on, f"the acknowledgement of {result.acknowledged_on}"
+        elif result.acknowledge_by is not None:
+            anchor = result.acknowledge_by
+            origin_words = (f"{result.acknowledge_by}, the last day the agency may acknowledge the request "
+                            "(no acknowledgement is recorded yet; the date moves when one is)")
+        else:
+            origin_words = ("day 0 (the law counts from the acknowledged receipt; no acknowledgement is "
+                            "recorded yet, so this is the earliest the date can be)")
+    pauses = [p for p in pauses if p[0] >= anchor] if anchor != day0 else pauses
+    if explain:
+        what = {"determine": "a decision (grant or deny)", "produce": "the records or a denial",
+                "respond_or_estimate": "the records, a denial, or an acknowledgement with an estimate",
+                "promptly_with_certification": "the records (due promptly), or a written certification of "
+                                               "the date they will be available"}.get(clock.kind, "a response")
+        lines.append(f"Due {{due}}: {period} after {origin_words} under {law.citation} ({law.law_name}); "
+                     f"due then: {what}.")
+        if period.day_type == "business":
+            lines.append("Business days skip Saturdays, Sundays, the jurisdiction's public holidays "
+                         "(observed dates included) and the agency's own closed days.")
+        else:
+            lines.append("Calendar days count every day; a due date on a closed day rolls forward "
+                         "to the next business day.")
+    count = _Count(cal, anchor, period.days, period.day_type, pauses, restart_full, explain)
+    if count.end is None:
+        result.paused_since, result.days_left_when_paused = count.paused_since, count.left
+        if explain:
+            lines[0] = f"No due date while the clock is stopped: {period} under {law.citation} ({law.law_name})."
+            lines += count.lines
+            lines.append(f"{_plural(count.left, period.day_type)} will remain when the clarification is answered.")
+        return None
+    count.pauses_left = pauses[count.pauses_used:]
+    result.due = _settle(cal, count, period.day_type, explain, lines)
+    if explain:
+        lines[0] = lines[0].replace("{due}", result.due.isoformat())
+    return count
+
+
+def _follow_up(result, law, cal, day0, pauses, settings, explain):
+    lines = result.explain["follow_up"] = []
+    days = settings.follow_up_business_days
+    if explain:
+        lines.append(f"{law.citation} ({law.law_name}) sets no fixed number of days; this is a "
+                     f"follow-up date, not a legal deadline: {days} business days after day 0.")
+        if law.respond.note:
+            lines.append(f"What the law says: {law.respond.note}")
+    count = _Count(cal, day0, days, "business", pauses, False, explain)
+    if count.end is None:
+        result.paused_since, result.days_left_when_paused = count.paused_since, count.left
+        if explain:
+            lines += count.lines
+    else:
+        result.follow_up = _settle(cal, count, "business", explain, lines)
+        if explain:
+            lines[0] = f"Follow up on {result.follow_up}: " + lines[0]
+
+
+def _extensions(result, law, events, extended, count, cal, day0, pauses, restart_full, explain):
+    """The extended due date: each claimed extension (every one where the law lets it repeat)."""
+    if not events and not extended:
+        return
+    rule = law.extension
     lines = result.explain.setdefault("extended_due", []) if explain else []
-    try:
-        days = int(data["days"]) if data.get("days") not in (None, "") else law.extension_days
-    except (TypeError, ValueError):
-        days = law.extension_days
-    unit = data.get("day_type") if data.get("day_type") in ("business", "calendar") else \
-        (law.extension_day_type or law.day_type)
-    claimed = f"claimed on {event['occurred_on'][:10]}" if event else "assumed (--extended)"
-    if not days or days < 1:
+    chain = (events if rule is not None and rule.repeatable else events[:1]) or [None]
+    end, pauses_left = count.end, count.pauses_left
+    for number, event in enumerate(chain):
+        data = _data(event) if event else {}
+        claimed = f"claimed on {str(event['occurred_on'])[:10]}" if event else "assumed (--extended)"
+        try:
+            given = int(data["days"]) if data.get("days") not in (None, "") else None
+        except (TypeError, ValueError):
+            given = None
+        law_period = rule.period if rule is not None else None
+        days = given if given else (law_period.days if law_period else None)
+        unit = data.get("day_type") if data.get("day_type") in laws.DAY_TYPES else \
+            (law_period.day_type if law_period else (rule and law.extension_day_type) or law.day_type)
+        if not days or days < 1:
+            if explain:
+                more = " and the event gives no number of days" if event else ""
+                stated = " (the agency's stated date is read below)" if data.get("new_due_on") else ""
+                lines.append(f"Extension {claimed}, but {law.citation} sets no extension period{more}: "
+                             f"the due date stays {result.extended_due or result.due}{stated}.")
+                if rule is not None and rule.cap_note:
+                    lines.append(f"What the law says: {rule.cap_note}")
+            return
+        total_from_receipt = given is None and rule is not None and rule.start == "receipt"
+        if total_from_receipt:
+            origin, origin_words, stops = day0, "day 0 (the law's extension is a total counted from receipt)", pauses
+        else:
+            origin, stops = end, pauses_left
+            origin_words = ("the original due date" if number == 0 else "the previous extended due date") + f" {end}"
+        source = "as the agency stated" if given else f"under {law.citation}"
+        ext = _Count(cal, origin, days, unit, stops, restart_full, explain)
+        result.extension_days, result.extension_day_type = days, unit
+        if ext.end is None:
+            result.paused_since, result.days_left_when_paused = ext.paused_since, ext.left
+            if explain:
+                lines.append(f"Extension {claimed}: {days} {unit} days {source}; no extended date while "
+                             "the clock is stopped.")
+                lines += ext.lines
+            return
+        step = []
         if explain:
-            given = " and the event gives no number of days" if event else ""
-            lines.append(f"Extension {claimed}, but {law.citation} sets no extension period{given}: "
-                         f"the due date stays {result.due}.")
-            if law.extension_note:
-                lines.append(f"What the law says: {law.extension_note}")
-        return
-    result.extension_days, result.extension_day_type = days, unit
-    source = "as the agency stated" if data.get("days") not in (None, "") else f"under {law.citation}"
-    ext = _Count(cal, count.end, days, unit, pauses, special.clarification_restarts_period, explain)
-    if ext.end is None:
-        result.paused_since, result.days_left_when_paused = ext.paused_since, ext.left
+            again = " (this law lets the extension be repeated)" if number else ""
+            step.append(f"Extended due {{date}}: extension {claimed}, {days} {unit} days {source}, "
+                        f"counted from {origin_words}{again}.")
+        result.extended_due = _settle(cal, ext, unit, explain, step)
         if explain:
-            lines.append(f"Extension {claimed}: {days} {unit} days {source}; no extended date while "
-                         f"the clock is stopped.")
-            lines += ext.lines
-        return
-    if explain:
-        lines.append(f"Extended due {{date}}: extension {claimed}, {days} more {unit} days {source}, "
-                     f"added to the original due date {count.end}.")
-    result.extended_due = _settle(cal, ext, unit, explain, lines)
-    if explain:
-        lines[0] = lines[0].replace("{date}", result.extended_due.isoformat())
+            step[0] = step[0].replace("{date}", result.extended_due.isoformat())
+            lines += step
+        end, pauses_left = ext.end, pauses_left[ext.pauses_used:]
+    if explain and rule is not None and rule.cap_days and result.extension_days and \
+            result.extension_days > rule.cap_days:
+        lines.append(f"The law caps the extension at {rule.cap_days} days: the agency's longer extension "
+                     "can be challenged.")
 
 
-def _appeal(result, law, denial, cal, special, settings, explain):
-    on = result.denied_on = as_date(denial["occurred_on"])
-    if special.appeal_days:
-        days, unit, source = special.appeal_days, special.appeal_day_type, special.source
+def _produce(result, law, timeline, cal, day0, pauses, restart_full, explain):
+    """The statutory production cap (``produce_by``), from receipt or from the determination notice."""
+    clock = law.produce
+    if clock is None:
+        return
+    lines = result.explain.setdefault("produce_by", []) if explain else []
+    if clock.start == "receipt":
+        origin, words = day0, "day 0"
     else:
-        days, unit = settings.appeal_default_days, "calendar"
-        source = f"no appeal period on file for {law.jurisdiction}; our default reminder window, not a legal deadline"
+        # Where the law has its own acknowledgement, an acknowledgement is not the determination.
+        kinds = [k for k in DETERMINATION_KINDS if not (k == "acknowledged" and law.acknowledge)]
+        notice = next((e for e in timeline if e["kind"] in kinds and as_date(e["occurred_on"]) >= day0), None)
+        paid = next((e for e in timeline if e["kind"] == "fee_paid" and notice is not None
+                     and as_date(e["occurred_on"]) >= as_date(notice["occurred_on"])), None)
+        if paid is not None:
+            origin = as_date(paid["occurred_on"])
+            words = f"the fee payment of {origin} (the law counts from the payment where one is required)"
+        elif notice is not None:
+            origin = as_date(notice["occurred_on"])
+            words = f"the agency's notice of {origin} (its {lifecycle.EVENT_KINDS.get(notice['kind'], notice['kind']).lower()})"
+        elif result.due is not None:
+            origin = result.due
+            words = (f"the response due date {origin} (no determination notice is recorded yet: the latest the "
+                     "clock can start)")
+        else:
+            return
+    count = _Count(cal, origin, clock.period.days, clock.period.day_type,
+                   [p for p in pauses if p[0] >= origin], restart_full, explain)
+    if count.end is None:
+        return
+    step = []
+    if explain:
+        step.append(f"Produce by {{date}}: the records are due {clock.period} after {words} under {law.citation}.")
+    result.produce_by = _settle(cal, count, clock.period.day_type, explain, step)
+    if explain:
+        step[0] = step[0].replace("{date}", result.produce_by.isoformat())
+        lines += step
+        if clock.note:
+            lines.append(f"What the law says: {clock.note}")
+
+
+def _operative(result, law, stated, cal, day0, explain):
+    """The date now in force: the extended or original due date, or the agency's stated date where
+    the law makes it operative (held to the statute's cap, flagged beyond its normal bound)."""
+    base = result.extended_due or result.due
+    result.operative_due = base
+    result.operative_from = ("extension" if result.extended_due else "due") if base else ""
+    lines = result.explain.setdefault("operative_due", []) if explain else []
+    if base is not None and explain and stated is None:
+        lines.append(f"Operative due date {base}: the {'extended' if result.extended_due else 'statutory'} "
+                     "due date (no date stated by the agency changes it).")
+    if stated is None:
+        return
+    event, day = stated
+    result.stated_date = day
+    rule = law.estimate
+    kind_words = lifecycle.EVENT_KINDS.get(event["kind"], event["kind"]).lower()
+    given = f"the date the agency stated ({day}, in its {kind_words} of {str(event['occurred_on'])[:10]})"
+    if rule.effect == "none" or (base is None and rule.effect != "nonbinding" and law.respond.period is None):
+        if explain:
+            lines.append(f"{given[0].upper()}{given[1:]} does not move the statutory date under {law.citation}"
+                         + (f": {rule.rule}" if rule.rule else "."))
+        return
+    limits = []
+    if rule.bound is not None:
+        anchor = {"acknowledgement": result.acknowledged_on or result.acknowledge_by or day0,
+                  "due": result.due, "receipt": day0}[rule.bound_from]
+        if anchor is not None:
+            bound_day, _, _ = _add(cal, anchor, rule.bound, False)
+            limits.append((bound_day, rule.bound_kind, f"{rule.bound} after the {rule.bound_from.replace('_', ' ')} "
+                                                        f"({anchor})"))
+    if result.produce_by is not None:
+        limits.append((result.produce_by, "cap", f"the statutory production date {result.produce_by}"))
+    reason = str(_data(event).get("reason") or "").strip()
+    operative, source = day, "agency_date"
+    for limit, kind, words in sorted(set(limits)):
+        if day <= limit:
+            continue
+        if kind == "cap":
+            result.stated_date_challengeable = True
+            if limit < operative:
+                operative, source = limit, "cap"
+            if explain:
+                lines.append(f"The agency's date {day} is later than the law allows ({words}): it can be "
+                             f"challenged, and the requester can hold the agency to {limit}.")
+        else:
+            result.stated_date_challengeable = result.stated_date_challengeable or not reason
+            if explain:
+                why = (f"the agency gave a reason ({reason})" if reason else
+                       "the agency gave no reason, so it can be challenged")
+                lines.append(f"The agency's date {day} is beyond the statute's normal bound ({words}); {why}.")
+    result.operative_due, result.operative_from = operative, source
+    if explain:
+        binding = " (a non-binding estimate: a date to follow up on, not an enforceable deadline)" \
+            if rule.effect == "nonbinding" else ""
+        lines.insert(0, f"Operative due date {operative}: {given} governs under {law.citation}{binding}."
+                     + (f" {rule.rule}" if rule.rule else ""))
+
+
+def _deemed_denial(result, law, cal, day0, explain):
+    """The day silence becomes a denial, while the agency has not answered."""
+    rule = law.deemed_denial
+    if not rule.rule or result.clock != "running":
+        return
+    trigger, words = None, ""
+    ack_late = result.acknowledge_by is not None and (
+        result.acknowledged_on is None or result.acknowledged_on > result.acknowledge_by)
+    if rule.rule == "after_acknowledge_by" or (rule.rule == "after_acknowledge_by_or_due" and ack_late):
+        if ack_late:
+            trigger, words = result.acknowledge_by + dt.timedelta(days=1), \
+                f"the day after the acknowledgement deadline {result.acknowledge_by}"
+    elif rule.rule in ("after_due", "after_acknowledge_by_or_due"):
+        if result.operative_due is not None:
+            trigger, words = result.operative_due + dt.timedelta(days=1), \
+                f"the day after the operative due date {result.operative_due}"
+    else:
+        anchors = {"receipt": day0, "acknowledgement": result.acknowledged_on}
+        if rule.rule == "after" and result.acknowledged:
+            return  # a written answer or estimate came: no deemed denial on this ground
+        candidates = []
+        for period, start in rule.periods:
+            if anchors.get(start) is not None:
+                candidates.append(_add(cal, anchors[start], period, False)[0])
+        if candidates:
+            trigger = min(candidates)
+            words = "the earlier of " + " and ".join(f"{p} after the {s}" for p, s in rule.periods) \
+                if rule.rule == "earliest" else f"{rule.periods[0][0]} after the {rule.periods[0][1]}"
+    if trigger is None:
+        return
+    result.deemed_denied_on = trigger
+    if explain:
+        tense = "was" if trigger <= result.today else "will be"
+        result.explain["deemed_denied_on"] = [
+            f"Deemed denied on {trigger} ({words}): silence {tense} a denial from that day unless the agency "
+            f"answers. What the law says: {rule.text}"]
+
+
+def _appeal(result, law, cal, settings, denial, no_records, day0, explain):
+    """The appeal after a denial, a no-records answer or a deemed denial that has happened."""
+    route = law.appeal
+    start = None
+    if denial is not None and result.status == "denied":
+        start = result.denied_on = as_date(denial["occurred_on"])
+        what = f"the denial of {start}"
+    elif no_records is not None and result.status == "no_records":
+        start = as_date(no_records["occurred_on"])
+        what = f"the no-records answer of {start}"
+    elif result.deemed_denied_on is not None and result.deemed_denied_on <= result.today:
+        if route.after_silence == "receipt":
+            start, what = day0, f"the request of {day0} (the agency did not respond in time)"
+        else:
+            start = result.deemed_denied_on
+            what = f"the deemed denial of {start}"
+            if route.after_silence == "none" and route.deadline is not None:
+                what += (" (the appeal table counts from a denial; silence is a denial under this law, so the "
+                         "deadline is counted from the deemed denial, the earlier and safer date)")
+    if start is None:
+        return
+    due, skipped, how = (None, [], "")
+    if route.deadline is not None:
+        due, skipped, how = _add(cal, start, route.deadline, explain)
+    day_type = None
+    if route.deadline is not None:
+        day_type = "years" if route.deadline.years else route.deadline.day_type
+    result.appeal = {
+        "route": route.route,
+        "route_words": laws.ROUTE_WORDS[route.route],
+        "body": route.body,
+        "contact": route.contact,
+        "due": due,
+        "day_type": day_type,
+        "deadline": str(route.deadline) if route.deadline else None,
+        "deadline_verified": route.deadline_verified,
+        "starts_on": start.isoformat(),
+        "court_filing": route.is_court_filing,
+        "citation": route.citation,
+        "attachments": route.attachments,
+        "decision_days": route.decision_days,
+        "court_route": route.court_route,
+        "missed_deadline_consequence": route.missed_deadline_consequence,
+        "note": route.note,
+        "confidence": route.confidence,
+    }
+    lines = result.explain.setdefault("appeal", []) if explain else []
+    if due is not None:
+        result.appeal_by = due
+        if explain:
+            kind = "File in court" if route.is_court_filing else "Appeal"
+            lines.append(f"{kind} by {due}: {route.deadline} after {what} ({route.citation}); {how}.")
+            lines += _skipped_lines(skipped)
+    else:
+        days = settings.appeal_default_days
+        result.appeal_by, rolled = cal.roll_forward(start + dt.timedelta(days=days))
         result.appeal_is_default = True
-    if unit == "business":
-        end, skipped = cal.add_business_days(on, days, explain)
-    else:
-        end, skipped = cal.roll_forward(on + dt.timedelta(days=days))
-    result.appeal_by = end
+        if explain:
+            if not route.deadline_verified:
+                lines.append(f"The appeal deadline is not verified ({route.deadline_text}): check it before relying "
+                             "on any date.")
+            else:
+                lines.append("The law sets the requester no appeal deadline.")
+            lines.append(f"Reminder by {result.appeal_by}: our default window of {days} days after {what}, "
+                         "not a legal deadline.")
     if explain:
-        result.explain["appeal_by"] = [
-            f"Appeal by {end}: {days} {unit} days after the denial of {on} ({source}).",
-            f"What the law says: {law.appeal_note}" if law.appeal_note else "",
-        ]
-        result.explain["appeal_by"] = [x for x in result.explain["appeal_by"] if x]
-        result.explain["appeal_by"] += [f"Skipped {t}." for t in workdays.describe(skipped)]
+        lines.append(f"Who decides: {route.body} ({laws.ROUTE_WORDS[route.route]}).")
+        if route.contact:
+            lines.append(f"Contact: {route.contact}")
+        if route.attachments:
+            lines.append(f"Attach: {route.attachments}")
+        if route.court_route:
+            lines.append(f"Court: {route.court_route}")
+
+
+def _missed_deadline(result, law, explain):
+    """What the agency's missed deadline means for the requester, once it is missed."""
+    missed = result.overdue or (result.deemed_denied_on is not None and result.deemed_denied_on <= result.today)
+    if not missed:
+        return
+    parts = []
+    if law.appeal.missed_deadline_consequence:
+        label = " (unverified)" if laws.is_unverified(law.appeal.missed_deadline_consequence) else ""
+        parts.append(f"{law.appeal.missed_deadline_consequence}{label}")
+    if result.deemed_denied_on is not None and law.deemed_denial.text:
+        parts.append(f"Deemed denial: {law.deemed_denial.text}")
+    result.missed_deadline = " ".join(parts)
+    if explain and parts:
+        result.explain.setdefault("clock", []).append(f"The agency missed its deadline: {result.missed_deadline}")
 
 
 def _clock(result, pauses, explain):
@@ -436,4 +807,3 @@ def _clock(result, pauses, explain):
             lines.append(f"The {what} ({result.target}) passed {-result.days_remaining} day(s) ago.")
 
 
-# --- the database side ----------------------------------------------------------------------
