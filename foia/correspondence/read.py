@@ -44,7 +44,7 @@ KIND_LABELS = {
 PRECEDENCE = ("denied", "no_records", "records_released", "partial_release", "fee_estimate",
               "clarification_requested", "extension_claimed", "acknowledged")
 THRESHOLD = 2  # a kind needs this score to be suggested
-MAX_READ = 20_000  # characters of the newest part read (a long letter's first pages say what it is)
+MAX_READ = 8_000  # characters of the newest part read (a letter's first pages say what it is)
 
 # (kind, weight, reason shown to the user, pattern)
 RULES: list[tuple[str, int, str, str]] = [
@@ -126,7 +126,40 @@ RULES: list[tuple[str, int, str, str]] = [
     ("denied", 1, "it cites an exemption", r"\bexemptions?\b"),
     ("denied", 4, "it denies the request (Spanish)", r"\b(?:deneg(?:ada|amos|ar)|se\s+niega|rechaza(?:da|mos))\b"),
 ]
-_RULES = [(kind, weight, why, re.compile(pattern, re.I)) for kind, weight, why, pattern in RULES]
+
+
+def _compile(pattern: str):
+    """A rule for lower-cased text: without re.I, and with the leading ``\\b`` checked by
+    :func:`_search` instead, so that the regular expression engine can skip ahead to its first
+    literal (three times faster on a long letter)."""
+    bounded = pattern.startswith(r"\b")
+    return re.compile(pattern[2:] if bounded else pattern), bounded, re.compile(pattern, re.I)
+
+
+_RULES = [(kind, weight, why, _compile(pattern)) for kind, weight, why, pattern in RULES]
+
+
+def _finditer(rule, text: str, lowered: str | None):
+    """The matches of a compiled rule in ``text`` (``lowered`` is its lower-cased copy, or None
+    when lower-casing changed its length and the case-insensitive form must be used)."""
+    fast, bounded, slow = rule
+    if lowered is None:
+        yield from slow.finditer(text)
+        return
+    for match in fast.finditer(lowered):
+        start = match.start()
+        if bounded and start and (lowered[start - 1].isalnum() or lowered[start - 1] == "_"):
+            continue
+        yield match
+
+
+def _search(rule, text: str, lowered: str | None):
+    return next(_finditer(rule, text, lowered), None)
+
+
+def _lowered(text: str) -> str | None:
+    lowered = text.lower()
+    return lowered if len(lowered) == len(text) else None
 
 _BOUNCE_SUBJECT = re.compile(
     r"\b(?:undeliver(?:able|ed)|delivery\s+(?:status\s+notification|failure|has\s+failed)|mail\s+delivery\s+(?:failed|failure|subsystem)|"
@@ -156,11 +189,11 @@ NUMBER_WORDS = {
     "uno": 1, "una": 1, "dos": 2, "tres": 3, "cinco": 5, "diez": 10, "quince": 15, "veinte": 20, "treinta": 30,
 }
 _NUM = r"(\d{1,3}|" + "|".join(sorted((w for w in NUMBER_WORDS if len(w) > 2), key=len, reverse=True)) + r")(?:\s*\(\d{1,3}\))?"
-_RELATIVE = re.compile(
-    rf"\b(?:within|in|up\s+to|about|approximately|another|an\s+additional|additional)?\s*{_NUM}\s+(?:additional\s+|more\s+)?"
-    r"(business|working|calendar)?\s*(days?|weeks?)(?:\s+(?:from\s+(?:today|now|the\s+date\s+of\s+this\s+(?:letter|e-?mail|message|notice|correspondence))|of\s+(?:today|the\s+date\s+of\s+this\s+\w+)))?", re.I)
-_RELATIVE_ES = re.compile(
-    rf"\b(?:dentro\s+de|en\s+un\s+plazo\s+de|en|de|por)\s+(?:los\s+pr[oó]ximos\s+)?{_NUM}\s+(d[ií]as|semanas)(\s+h[aá]biles)?", re.I)
+_RELATIVE = (
+    rf"\b{_NUM}\s+(?:additional\s+|more\s+)?(business|working|calendar)?\s*(days?|weeks?)"
+    r"(?:\s+(?:from\s+(?:today|now|the\s+date\s+of\s+this\s+(?:letter|e-?mail|message|notice|correspondence))|"
+    r"of\s+(?:today|the\s+date\s+of\s+this\s+\w+)))?")
+_RELATIVE_ES = rf"\b(?:dentro\s+de|en\s+un\s+plazo\s+de|en|de|por)\s+(?:los\s+pr[oó]ximos\s+)?{_NUM}\s+(d[ií]as|semanas)(\s+h[aá]biles)?"
 _MONTHS = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|"
            r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?")
 _MONTHS_ES = r"(?:enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|setiembre|octubre|noviembre|diciembre)"
@@ -174,16 +207,22 @@ _DATE_CUE = re.compile(
 _PAST_CUE = re.compile(r"(?:dated|received|submitted|sent|filed|on|of\s+your\s+request|request\s+of|fechada|recibida\s+el)\s*$", re.I)
 _MONEY = re.compile(r"\$\s?(\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d+(?:\.\d{1,2})?)|\b(\d+(?:[.,]\d{2})?)\s*(?:d[oó]lares|USD)\b", re.I)
 _MONEY_CUE = re.compile(r"\b(?:total|estimated|estimate|fee|fees|cost|costs|deposit|amount|charge|due|costo|tarifa|pago)\b", re.I)
+# Written for lower-cased text; the value is taken from the same place in the original.
 _REFERENCE = [
-    re.compile(r"\b(?:reference|tracking|request|case|file|ticket|confirmation|control|PRR|FOIA|PRA|ORR)\s*"
-               r"(?:number|no\.?|num\.?|#|ID)\s*(?:is|:|#|was)?\s*#?\s*([A-Z]{0,6}[-#]?\d[\w-]{1,30}|\d[\w-]{1,30})", re.I),
-    re.compile(r"\b(?:Public\s+Records\s+Request|Records\s+Request|Request|PRR|FOIA|PRA)\s*#\s*([\w-]*\d[\w-]*)", re.I),
-    re.compile(r"\b(R\d{6}-\d{6})\b"),
-    re.compile(r"\b(?:Request|Solicitud)\s+(\d{2,4}-\d{1,6})\b", re.I),
-    re.compile(r"\b([A-Z]{2,6}-\d{2,4}-\d{2,6})\b"),
-    re.compile(r"\bn[uú]mero\s+de\s+(?:referencia|solicitud|expediente|folio|seguimiento)\s*(?:es)?\s*:?\s*#?\s*([\w-]*\d[\w-]*)", re.I),
-    re.compile(r"\bfolio\s*:?\s*#?\s*([\w-]*\d[\w-]*)", re.I),
+    r"\b(?:reference|tracking|request|case|file|ticket|confirmation|control|prr|foia|pra|orr)\s*"
+    r"(?:number|no\.?|num\.?|#|id)\s*(?:is|:|#|was)?\s*#?\s*([a-z]{0,6}[-#]?\d[\w-]{1,30}|\d[\w-]{1,30})",
+    r"\b(?:public\s+records\s+request|records\s+request|request|prr|foia|pra)\s*#\s*([\w-]*\d[\w-]*)",
+    r"\b(r\d{6}-\d{6})\b",
+    r"\b(?:request|solicitud)\s+(\d{2,4}-\d{1,6})\b",
+    r"\b([a-z]{2,6}-\d{2,4}-\d{2,6})\b",
+    r"\bn[uú]mero\s+de\s+(?:referencia|solicitud|expediente|folio|seguimiento)\s*(?:es)?\s*:?\s*#?\s*([\w-]*\d[\w-]*)",
+    r"\bfolio\s*:?\s*#?\s*([\w-]*\d[\w-]*)",
 ]
+_REFERENCE_RULES = [_compile(p) for p in _REFERENCE]
+_RELATIVE_RULES = [(_compile(_RELATIVE), "en"), (_compile(_RELATIVE_ES), "es")]
+# Where quoted earlier messages start (a cheap test before the quote parser runs).
+_QUOTE_MARK = re.compile(r"^(?:>|on\s.{0,200}\swrote:|el\s.{0,200}escribi[oó]:|-{2,}\s*(?:original|mensaje)|"
+                         r"(?:from|de|sent|enviado):\s|_{10,})", re.I | re.M)
 _EXEMPTION = re.compile(
     r"(?:\b\d+\s*U\.?S\.?C\.?\s*§+\s*[\w.()-]+|§+\s*\d[\w.()-]*|\bexemptions?\s+\(?[\dbB][\w()]*|"
     r"\b(?:Gov(?:ernment)?\.?\s+Code|G\.?C\.?)\s*(?:section|§)?\s*\d[\w.()-]*|\bRCW\s+\d[\w.()-]*|\bMCL\s+\d[\w.()-]*)", re.I)
@@ -273,16 +312,19 @@ def newest_part(text: str) -> tuple[str, dict | None]:
     if re.search(r"^-{2,}\s*(?:forwarded\s+message|mensaje\s+reenviado)", text, re.I | re.M) \
             or re.search(r"^begin\s+forwarded\s+message", text, re.I | re.M):
         try:
-            unwrapped = quotequail.unwrap(text[:MAX_READ * 5])
+            unwrapped = quotequail.unwrap(text[:MAX_READ * 2])
         except Exception:  # quotequail is heuristic; a body it cannot unwrap is read as it is
             unwrapped = None
         if unwrapped and unwrapped.get("type") == "forward" and unwrapped.get("text"):
             forward = unwrapped
             text = unwrapped["text"]
-    try:
-        reply = _replies().parse_reply(text[:MAX_READ * 5])
-    except Exception:
-        reply = None
+    reply = None
+    mark = _QUOTE_MARK.search(text, 0, MAX_READ * 2)
+    if mark:
+        try:  # the quote parser reads up to just past the first quote header
+            reply = _replies().parse_reply(text[:mark.end() + 2000])
+        except Exception:
+            reply = None
     if reply and reply.strip():
         text = reply
     lines = [line for line in text.split("\n") if not line.lstrip().startswith(">")]
@@ -350,12 +392,14 @@ def _sentence(text: str, start: int, end: int) -> str:
 def _relative_dates(text: str, base: dt.date | None, calendar):
     """Each relative period: (date or None, phrase, days, day_type, is_extension_length)."""
     found = []
-    for match in list(_RELATIVE.finditer(text)) + list(_RELATIVE_ES.finditer(text)):
+    lowered = _lowered(text)
+    matches = [(m, lang) for rule, lang in _RELATIVE_RULES for m in _finditer(rule, text, lowered)]
+    for match, lang in matches:
         groups = match.groups()
         count = _number(groups[0])
         if not count or count > 365:
             continue
-        if match.re is _RELATIVE:
+        if lang == "en":
             day_type, unit = (groups[1] or "").lower(), groups[2].lower()
         else:
             unit = "weeks" if groups[1].lower().startswith("semana") else "days"
@@ -396,10 +440,11 @@ def _fee(text: str) -> tuple[str | None, str]:
 
 def _reference(subject: str, text: str) -> tuple[str | None, str]:
     for source in (text, subject):
-        for pattern in _REFERENCE:
-            match = pattern.search(source)
+        lowered = _lowered(source)
+        for rule in _REFERENCE_RULES:
+            match = _search(rule, source, lowered)
             if match:
-                value = match.group(1).strip("-.#")
+                value = source[match.start(1):match.end(1)].strip("-.#")
                 if value and any(c.isdigit() for c in value) and not re.fullmatch(r"\d{1,2}", value):
                     return value[:60], _sentence(source, match.start(), match.end())
     return None, ""
@@ -484,8 +529,9 @@ def read(parsed: Parsed, *, calendar=None, received_on: dt.date | None = None) -
 
     scores: dict[str, int] = {}
     hits: dict[str, list[tuple[str, str]]] = {}
-    for kind, weight, why, pattern in _RULES:
-        match = pattern.search(haystack)
+    lowered = _lowered(haystack)
+    for kind, weight, why, rule in _RULES:
+        match = _search(rule, haystack, lowered)
         if match:
             scores[kind] = scores.get(kind, 0) + weight
             hits.setdefault(kind, []).append((_sentence(haystack, match.start(), match.end()) or match.group(0), why))
