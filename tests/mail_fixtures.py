@@ -134,12 +134,13 @@ userdb {{
   args = username_format=%u {self.root}/passwd
 }}
 """)
-        self.process = subprocess.Popen([DOVECOT, "-F", "-c", str(self.root / "dovecot.conf")],
-                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        with open(self.root / "dovecot.out", "wb") as out:
+            self.process = subprocess.Popen([DOVECOT, "-F", "-c", str(self.root / "dovecot.conf")],
+                                            stdout=out, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                output = self.process.stdout.read().decode("utf-8", "replace")
+                output = (self.root / "dovecot.out").read_text(errors="replace")
                 log = (self.root / "dovecot.log").read_text() if (self.root / "dovecot.log").exists() else ""
                 raise RuntimeError(f"dovecot exited: {output}\n{log}")
             with contextlib.suppress(OSError):

@@ -167,8 +167,8 @@ _BOUNCE_SUBJECT = re.compile(
 _BOUNCE_SENDER = re.compile(r"^(?:mailer-daemon|postmaster|mail-daemon|bounces?)@", re.I)
 _FINAL_RECIPIENT = re.compile(r"Final-Recipient:\s*rfc822;\s*<?([^\s<>]+@[^\s<>]+)>?(?:[\s\S]*?Action:\s*(\w+))?", re.I)
 _FAILED_IN_TEXT = re.compile(
-    r"<?([\w.+'-]+@[\w-]+(?:\.[\w-]+)+)>?[\s:,.-]{0,6}(?:\n\s*)?(?:\(?(?:user\s+unknown|mailbox\s+(?:unavailable|not\s+found|does\s+not\s+exist)|"
-    r"(?:recipient\s+)?address\s+rejected|no\s+such\s+user|does\s+not\s+exist|unknown\s+user|550\b))", re.I)
+    r"<?([\w.+'-]+@[\w-]+(?:\.[\w-]+)+)>?[^\n@]{0,120}?(?:\n\s*)?\(?(?:user\s+unknown|mailbox\s+(?:unavailable|not\s+found|does\s+not\s+exist)|"
+    r"(?:recipient\s+)?address\s+rejected|no\s+such\s+user|does\s+not\s+exist|unknown\s+user|\b5\d\d[\s-]5\.\d\.\d+|\b550\b)", re.I)
 _FAILED_LIST = re.compile(r"(?:following\s+(?:address(?:es|\(es\))?|recipients?)\s+failed|could\s+not\s+be\s+delivered\s+to)[^\n]*\n+\s*<?([\w.+'-]+@[\w-]+(?:\.[\w-]+)+)", re.I)
 
 _AUTO_SUBJECT = re.compile(r"^(?:automatic\s+reply|auto(?:matic)?[-\s]?(?:reply|response)|out\s+of\s+(?:the\s+)?office|"
