@@ -11,7 +11,9 @@ import io
 import json
 import re
 
-from . import audit, clock
+from collections.abc import Mapping
+
+from . import audit, clock, errors, recompute
 from .db import transaction
 from .laws import NAMES
 
@@ -46,12 +48,9 @@ _STATE_BY_NAME.update({"district of columbia": "DC", "washington dc": "DC", "fed
 _EMAIL = re.compile(r"^[^@\s<>\"']+@[^@\s<>\"']+\.[A-Za-z]{2,}$")
 
 
-class AgencyError(ValueError):
-    """An agency's data is not acceptable; the message says which field and why."""
-
-
-class NotFound(LookupError):
-    pass
+# Transitional names for callers not yet converted to foia.errors (foia/cli/core.py).
+AgencyError = errors.FoiaError
+NotFound = errors.NotFound
 
 
 def _norm(header: str) -> str:
@@ -77,7 +76,7 @@ def parse_state(value: str) -> str:
     code = _STATE_BY_NAME.get(text.lower().rstrip("."))
     if code:
         return code
-    raise AgencyError(f"state: {text!r} is not a known jurisdiction (two-letter code, DC or US)")
+    raise errors.Invalid("state", f"state: {text!r} is not a known jurisdiction (two-letter code, DC or US)")
 
 
 def parse_partner_date(value: str, today: dt.date) -> str | None:
@@ -93,51 +92,60 @@ def parse_partner_date(value: str, today: dt.date) -> str | None:
         except ValueError:
             continue
     if day is None:
-        raise AgencyError(f"ring_partner_since: {text!r} is not a date")
+        raise errors.Invalid("ring_partner_since", f"ring_partner_since: {text!r} is not a date")
     if day > today:
-        raise AgencyError(f"ring_partner_since: {day.isoformat()} is in the future")
+        raise errors.Invalid("ring_partner_since", f"ring_partner_since: {day.isoformat()} is in the future")
     if day.year < 2015:
-        raise AgencyError(f"ring_partner_since: {day.isoformat()} is before Ring's police partnerships began")
+        raise errors.Invalid("ring_partner_since",
+                             f"ring_partner_since: {day.isoformat()} is before Ring's police partnerships began")
     return day.isoformat()
 
 
+def _kind(text: str) -> str:
+    kind = _norm(text) or "police"
+    kind = {"sheriffsoffice": "sheriff", "sheriffs": "sheriff", "policedepartment": "police",
+            "pd": "police", "statepolice": "state_police"}.get(kind, kind)
+    if kind not in {_norm(k) for k in KINDS}:
+        raise errors.Invalid("kind", f"kind: {text!r} is not one of {', '.join(KINDS)}")
+    return next(k for k in KINDS if _norm(k) == kind)
+
+
 def clean(values: dict, today: dt.date) -> dict:
-    """Validate and normalise one agency's fields (only those given); raises AgencyError."""
-    out = {}
+    """Validate and normalise one agency's fields (only those given); raises
+    :class:`foia.errors.Invalid` naming every field at fault at once."""
+    out, problems = {}, {}
     for field in FIELDS:
         if field not in values or values[field] is None:
             continue
         value = str(values[field]).replace("\x00", "").strip()
-        if any(ord(c) < 32 and c not in "\n\t" for c in value):
-            raise AgencyError(f"{field}: contains control characters")
         limit = MAX_LENGTH.get(field, DEFAULT_MAX_LENGTH)
-        if len(value) > limit:
-            raise AgencyError(f"{field}: {len(value)} characters is more than the {limit} allowed")
-        out[field] = value
+        if any(ord(c) < 32 and c not in "\n\t" for c in value):
+            problems[field] = f"{field}: contains control characters"
+        elif len(value) > limit:
+            problems[field] = f"{field}: {len(value)} characters is more than the {limit} allowed"
+        else:
+            out[field] = value
     if "name" in out and not out["name"]:
-        raise AgencyError("name: empty")
-    if "state" in out:
-        out["state"] = parse_state(out["state"])
-    if "kind" in out:
-        kind = _norm(out["kind"]) or "police"
-        kind = {"sheriffsoffice": "sheriff", "sheriffs": "sheriff", "policedepartment": "police",
-                "pd": "police", "statepolice": "state_police"}.get(kind, kind)
-        if kind not in {_norm(k) for k in KINDS}:
-            raise AgencyError(f"kind: {out['kind']!r} is not one of {', '.join(KINDS)}")
-        out["kind"] = next(k for k in KINDS if _norm(k) == kind)
+        problems["name"] = "name: empty"
     if out.get("records_email") and not _EMAIL.match(out["records_email"]):
-        raise AgencyError(f"records_email: {out['records_email']!r} is not an e-mail address")
+        problems["records_email"] = f"records_email: {out['records_email']!r} is not an e-mail address"
     if out.get("portal_url") and not re.match(r"^https?://[^\s<>\"]+$", out["portal_url"], re.I):
-        raise AgencyError(f"portal_url: {out['portal_url']!r} is not an http(s) address")
-    if "ring_partner_since" in out:
-        out["ring_partner_since"] = parse_partner_date(out["ring_partner_since"], today)
+        problems["portal_url"] = f"portal_url: {out['portal_url']!r} is not an http(s) address"
+    for field, parse in (("state", parse_state), ("kind", _kind),
+                         ("ring_partner_since", lambda text: parse_partner_date(text, today))):
+        if field in out:
+            try:
+                out[field] = parse(out[field])
+            except errors.Invalid as e:
+                problems[field] = str(e)
+    errors.check(problems)
     return out
 
 
 def get(db, agency_id) -> dict:
     rows = list(db.query("SELECT * FROM agencies WHERE id = ?", [agency_id]))
     if not rows:
-        raise NotFound(f"No agency with id {agency_id}.")
+        raise errors.NotFound(f"No agency with id {agency_id}.")
     return rows[0]
 
 
@@ -154,7 +162,7 @@ def upsert(db, values: dict, *, actor=None, today: dt.date | None = None) -> tup
     today = today or clock.today()
     data = clean(values, today)
     if not data.get("name") or not data.get("state"):
-        raise AgencyError("name and state are required")
+        raise errors.Invalid.many({k: f"{k}: required" for k in ("name", "state") if not data.get(k)})
     now = clock.stamp()
     existing = find(db, data["name"], data["state"])
     if existing is None:
@@ -176,31 +184,30 @@ def upsert(db, values: dict, *, actor=None, today: dt.date | None = None) -> tup
     return existing["id"], "updated"
 
 
-def update(db, agency_id: int, values: dict, *, actor=None) -> None:
-    """Edit an agency's fields (empty values clear them, unlike an import)."""
+def update(db, agency_id: int, values: dict, *, actor=None, config: Mapping | None = None) -> None:
+    """Edit an agency's fields (empty values clear them, unlike an import). A change of closed days
+    or jurisdiction recomputes the agency's requests (``config``: the instance's configuration)."""
     existing = get(db, agency_id)
     data = clean(values, clock.today())
     if "closed_days" in values:
         data["closed_days"] = json.dumps(sorted({_iso_day(d) for d in values["closed_days"]}))
     other = find(db, data.get("name", existing["name"]), data.get("state", existing["state"]))
     if other and other["id"] != agency_id:
-        raise AgencyError("name: another agency in that state already has this name")
-    from . import deadlines
+        raise errors.Conflict("name: another agency in that state already has this name")
 
     with transaction(db):
         db["agencies"].update(agency_id, dict(data, updated_at=clock.stamp()))
         audit.record(db, "agency.update", user_id=actor, object_type="agency", object_id=agency_id,
                      detail={"fields": sorted(data)})
         if "closed_days" in data or "state" in data:
-            for row in db.query("SELECT id FROM requests WHERE agency_id = ?", [agency_id]):
-                deadlines.refresh(db, row["id"])
+            recompute.agency(db, agency_id, config=config)
 
 
 def _iso_day(value: str) -> str:
     try:
         return dt.date.fromisoformat(str(value).strip()).isoformat()
     except ValueError:
-        raise AgencyError(f"closed_days: {value!r} is not a date (use YYYY-MM-DD)") from None
+        raise errors.Invalid("closed_days", f"closed_days: {value!r} is not a date (use YYYY-MM-DD)") from None
 
 
 @dataclasses.dataclass
@@ -230,7 +237,7 @@ def import_csv(db, source, *, actor=None, today: dt.date | None = None) -> Impor
         try:
             text = bytes(source).decode("utf-8-sig")
         except UnicodeDecodeError as e:
-            raise AgencyError(f"The file is not UTF-8 text (byte {e.start}).") from None
+            raise errors.Invalid("file", f"The file is not UTF-8 text (byte {e.start}).") from None
         stream = io.StringIO(text, newline="")
     elif hasattr(source, "read"):
         stream = source
@@ -239,19 +246,19 @@ def import_csv(db, source, *, actor=None, today: dt.date | None = None) -> Impor
             with open(source, "rb") as f:
                 return import_csv(db, f.read(), actor=actor, today=today)
         except OSError as e:
-            raise AgencyError(f"Cannot read {source}: {e.strerror}") from None
+            raise errors.Invalid("file", f"Cannot read {source}: {e.strerror}") from None
     reader = csv.reader(stream)
     report = ImportReport()
     try:
         headers = next(reader)
     except StopIteration:
-        raise AgencyError("The file is empty.") from None
+        raise errors.Invalid("file", "The file is empty.") from None
     except csv.Error as e:
-        raise AgencyError(f"Line 1: {e}") from None
+        raise errors.Invalid("file", f"Line 1: {e}") from None
     mapping = map_headers(headers)
     if "name" not in mapping.values() or "state" not in mapping.values():
-        raise AgencyError(
-            "The header row needs a name column (Name or Agency) and a State column; found: "
+        raise errors.Invalid(
+            "file", "The header row needs a name column (Name or Agency) and a State column; found: "
             + ", ".join(repr(h) for h in headers)
         )
     report.unmapped_columns = [h for h in headers if h not in mapping]
@@ -276,8 +283,8 @@ def import_csv(db, source, *, actor=None, today: dt.date | None = None) -> Impor
         try:
             data = clean(values, today)
             if not data.get("name"):
-                raise AgencyError("name: empty")
-        except AgencyError as e:
+                raise errors.Invalid("name", "name: empty")
+        except errors.Invalid as e:
             report.rejected.append((line, values.get("name", "")[:80], str(e)))
             continue
         key = (data["name"], data["state"])

@@ -3,7 +3,7 @@
 Each date is an all-day event with a stable UID (``request-<id>-due@foia``, ``-follow-up``,
 ``-acknowledge``, ``-appeal``), so a calendar app that imports or subscribes again updates the
 event instead of adding a second one. ``SEQUENCE`` is the request's date revision (raised by
-:func:`foia.deadlines.refresh` whenever one of its dates changes) and ``DTSTAMP``/``LAST-MODIFIED``
+:mod:`foia.recompute` whenever one of its dates changes) and ``DTSTAMP``/``LAST-MODIFIED``
 the time of that change, which is what calendar apps compare to decide an event moved.
 Requests that are closed or still drafts have no live dates and drop out of the feed.
 """

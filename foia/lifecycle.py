@@ -8,27 +8,10 @@ in the wrong order.
 """
 import datetime as dt
 
-# kind -> label, in the order users meet them.
-EVENT_KINDS = {
-    "drafted": "Drafted",
-    "filed": "Filed",
-    "received_by_agency": "Received by agency",
-    "acknowledged": "Acknowledged",
-    "extension_claimed": "Extension claimed",
-    "clarification_requested": "Clarification requested",
-    "clarification_answered": "Clarification answered",
-    "fee_estimate": "Fee estimate",
-    "fee_paid": "Fee paid",
-    "partial_release": "Partial release",
-    "records_released": "Records released",
-    "no_records": "No records",
-    "denied": "Denied",
-    "appeal_filed": "Appeal filed",
-    "appeal_decided": "Appeal decided",
-    "withdrawn": "Withdrawn",
-    "closed": "Closed",
-    "note": "Note",
-}
+from . import errors, events
+
+# kind -> label, in the order users meet them (from the event registry).
+EVENT_KINDS = events.LABELS
 
 STATUSES = {
     "draft": "Draft",
@@ -53,11 +36,12 @@ OPEN_STATUSES = frozenset(
 DECIDED_STATUSES = frozenset({"released", "no_records", "denied"})
 FINAL_STATUSES = frozenset({"withdrawn", "closed"})
 
-APPEAL_OUTCOMES = ("granted", "partly_granted", "denied")
+APPEAL_OUTCOMES = events.APPEAL_OUTCOMES
 
 
-class TransitionError(ValueError):
-    """An event that the timeline before it does not allow."""
+class TransitionError(errors.Conflict):
+    """An event that the timeline before it does not allow (a distinct name so that the deadline
+    engine can tell a timeline that does not replay from other errors)."""
 
 
 class _State:
@@ -159,7 +143,7 @@ def _apply(state: _State, event: dict) -> None:
         state.status = "appealed"
     elif kind == "appeal_decided":
         state.appeal_open = False
-        outcome = (event.get("data") or {}).get("outcome") if isinstance(event.get("data"), dict) else None
+        outcome = events.payload(event).outcome
         # A granted appeal sends the request back to the agency; a lost one stands as a denial.
         state.status = "denied" if outcome == "denied" else "acknowledged"
         state.working_status = "acknowledged"
@@ -187,38 +171,39 @@ def derive_status(events: list[dict]) -> str:
     return check_timeline(events)
 
 
-def check_event(events: list[dict], kind: str, occurred_on: str, data: dict | None = None) -> str:
+def check_event(timeline: list[dict], kind: str, occurred_on: str, data: dict | None = None) -> str:
     """The status the timeline would have with one more event; raises TransitionError if not allowed."""
-    return check_timeline(list(events) + [{"kind": kind, "occurred_on": occurred_on, "data": data or {}}])
+    return check_timeline(list(timeline) + [{"kind": kind, "occurred_on": occurred_on, "data": data or {}}])
 
 
-def parse_date(value, *, field: str = "date", today: dt.date | None = None) -> str:
-    """An ISO date string from user input; no impossible, far-past or future dates."""
+def parse_date(value, *, field: str = "Date", name: str = "occurred_on", today: dt.date | None = None) -> str:
+    """An ISO date string from user input; no impossible, far-past or future dates. Raises
+    :class:`foia.errors.Invalid` for the form field ``name`` (``field`` is its label)."""
     if isinstance(value, dt.datetime):
         value = value.date()
     if isinstance(value, dt.date):
         day = value
     elif value is not None and not isinstance(value, str):
-        raise ValueError(f"{field}: {value!r} is not a date (use YYYY-MM-DD).")
+        raise errors.Invalid(name, f"{field}: enter a date as YYYY-MM-DD; {value!r} is not a date.")
     else:
         text = (value or "").strip()
         try:
             day = dt.date.fromisoformat(text)
         except ValueError:
-            raise ValueError(f"{field}: {text!r} is not a date (use YYYY-MM-DD).") from None
+            raise errors.Invalid(name, f"{field}: “{text}” is not a date (use YYYY-MM-DD).") from None
     if day.year < 1990:
-        raise ValueError(f"{field}: {day.isoformat()} is before 1990.")
+        raise errors.Invalid(name, f"{field}: {day.isoformat()} is before 1990.")
     if today is not None and day > today:
-        raise ValueError(f"{field}: {day.isoformat()} is in the future.")
+        raise errors.Invalid(name, f"{field}: {day.isoformat()} is in the future.")
     return day.isoformat()
 
 
-def allowed_next(events: list[dict], on: str) -> list[str]:
+def allowed_next(timeline: list[dict], on: str) -> list[str]:
     """Event kinds that may be added on date ``on`` (for the add-event form)."""
     result = []
     for kind in EVENT_KINDS:
         try:
-            check_event(events, kind, on)
+            check_event(timeline, kind, on, {"outcome": "granted"} if kind == "appeal_decided" else None)
         except TransitionError:
             continue
         result.append(kind)

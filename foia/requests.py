@@ -1,15 +1,20 @@
 """Requests and their timelines.
 
 A request's status and due date are cached on its row for listing, and recomputed from the
-timeline by :func:`refresh` after every change; nothing else writes them.
-"""
-import datetime as dt
-import json
+timeline by :mod:`foia.recompute` after every change; nothing else writes them. Event details are
+parsed once here, at the boundary, into the typed payloads of :mod:`foia.events`.
 
-from . import audit, clock, lifecycle
+Functions that change a timeline take ``config`` (the instance's configuration, whose deadline
+and reminder settings the recompute uses; None: the defaults and the settings page's values).
+"""
+import json
+from collections.abc import Mapping
+
+from . import audit, clock, errors, lifecycle, recompute
+from . import events as event_kinds
 from .db import loads, transaction
 
-METHODS = ("email", "portal", "mail", "fax")
+METHODS = event_kinds.METHODS
 MAX_TITLE = 300
 MAX_TEXT = 20000
 SORTS = {
@@ -22,26 +27,23 @@ SORTS = {
 }
 
 
-class NotFound(LookupError):
-    pass
+# Transitional names for callers not yet converted to foia.errors (foia/cli/core.py).
+NotFound = errors.NotFound
+RequestError = errors.FoiaError
 
-
-class RequestError(ValueError):
-    """Invalid request data. ``field`` names the form field at fault, where there is one."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
+LABELS = {"title": "Title", "description": "Records sought", "tracking_number": "Tracking number",
+          "note": "Note"}
 
 
 def _text(value, field: str, limit: int, *, required: bool = False) -> str:
+    label = LABELS.get(field, field.replace("_", " ").capitalize())
     if value is not None and not isinstance(value, str):
-        raise RequestError(f"{field.replace('_', ' ').capitalize()} must be text.", field)
+        raise errors.Invalid(field, f"{label} must be text.")
     text = (value or "").replace("\x00", "").strip()
     if required and not text:
-        raise RequestError(f"{field.replace('_', ' ').capitalize()} is required.", field)
+        raise errors.Invalid(field, f"{label} is required.")
     if len(text) > limit:
-        raise RequestError(f"{field.replace('_', ' ').capitalize()} is {len(text)} characters; the limit is {limit}.", field)
+        raise errors.Invalid(field, f"{label} is {len(text):,} characters long; the limit is {limit}.")
     return text
 
 
@@ -50,38 +52,58 @@ def _key(value):
     if value in (None, ""):
         return None
     if not isinstance(value, str) or len(value) > 200:
-        raise RequestError("A submission key must be text of at most 200 characters.", "submission_key")
+        raise errors.Invalid("submission_key", "A submission key must be text of at most 200 characters.")
+    return value
+
+
+def _collect(problems: dict, field: str, parse):
+    """Run ``parse()``; an Invalid it raises is added to ``problems`` (so all are reported at once)."""
+    try:
+        return parse()
+    except errors.Invalid as e:
+        problems.update(e.errors if e.errors else {field: str(e)})
+        return None
+
+
+def _agency_id(db, value) -> int:
+    try:
+        if isinstance(value, (bool, float)):
+            raise TypeError
+        agency_id = int(value)
+    except (TypeError, ValueError):
+        raise errors.Invalid("agency_id", "Choose an agency.") from None
+    if not db.execute("SELECT 1 FROM agencies WHERE id = ?", [agency_id]).fetchone():
+        raise errors.Invalid("agency_id", f"There is no agency with id {agency_id}; choose one from the list.")
+    return agency_id
+
+
+def _method(value) -> str:
+    if not isinstance(value, str) or value not in METHODS:
+        raise errors.Invalid("method", f"Choose how the request is sent: {', '.join(METHODS)}.")
     return value
 
 
 def create_request(db, *, agency_id, title, description="", method="email", tracking_number="",
                    owner_id=None, campaign_id=None, template=None, options=None, actor=None,
-                   submission_key=None, filed_on=None) -> int:
+                   submission_key=None, filed_on=None, config: Mapping | None = None) -> int:
     """Create a request with its first event (``drafted``, or ``filed`` on ``filed_on``).
 
-    Idempotent for a form submission (same ``submission_key``) and for a campaign (same agency).
+    Every problem with the input is reported at once (:class:`foia.errors.Invalid`). Idempotent
+    for a form submission (same ``submission_key``) and for a campaign (same agency).
     """
-    submission_key = _key(submission_key)
-    title = _text(title, "title", MAX_TITLE, required=True)
-    description = _text(description, "description", MAX_TEXT)
-    tracking_number = _text(tracking_number, "tracking_number", 200)
-    if not isinstance(method, str) or method not in METHODS:
-        raise RequestError(f"Method must be one of {', '.join(METHODS)}.", "method")
-    try:
-        if isinstance(agency_id, (bool, float)):
-            raise TypeError
-        agency_id = int(agency_id)
-    except (TypeError, ValueError):
-        raise RequestError("Choose an agency.", "agency_id") from None
-    if not list(db.query("SELECT 1 FROM agencies WHERE id = ?", [agency_id])):
-        raise RequestError(f"No agency with id {agency_id}.", "agency_id")
     today = clock.today()
+    problems: dict[str, str] = {}
+    submission_key = _collect(problems, "submission_key", lambda: _key(submission_key))
+    title = _collect(problems, "title", lambda: _text(title, "title", MAX_TITLE, required=True))
+    description = _collect(problems, "description", lambda: _text(description, "description", MAX_TEXT))
+    tracking_number = _collect(problems, "tracking_number", lambda: _text(tracking_number, "tracking_number", 200))
+    method = _collect(problems, "method", lambda: _method(method))
+    agency_id = _collect(problems, "agency_id", lambda: _agency_id(db, agency_id))
     first_on = today.isoformat()
     if filed_on:
-        try:
-            first_on = lifecycle.parse_date(filed_on, field="Filed on", today=today)
-        except ValueError as e:
-            raise RequestError(str(e), "filed_on") from None
+        first_on = _collect(problems, "filed_on", lambda: lifecycle.parse_date(
+            filed_on, field="Filed on", name="filed_on", today=today))
+    errors.check(problems)
     now = clock.stamp()
     with transaction(db):
         if submission_key:
@@ -105,11 +127,12 @@ def create_request(db, *, agency_id, title, description="", method="email", trac
             "recorded_at": now, "note": "", "data": "{}", "user_id": actor,
         })
         audit.record(db, "request.create", user_id=actor, object_type="request", object_id=request_id)
-        refresh(db, request_id)
+        refresh(db, request_id, config)
     return request_id
 
 
 def get(db, request_id) -> dict:
+    """One request with its agency's and owner's names; :class:`foia.errors.NotFound` if none."""
     rows = list(db.query(
         """SELECT r.*, a.name AS agency_name, a.state AS agency_state, a.city AS agency_city,
                   a.records_email AS agency_email, a.portal_url AS agency_portal,
@@ -118,13 +141,15 @@ def get(db, request_id) -> dict:
            LEFT JOIN users u ON u.id = r.owner_id
            WHERE r.id = ?""", [request_id]))
     if not rows:
-        raise NotFound(f"No request with id {request_id}.")
+        raise errors.NotFound(f"No request with id {request_id}.")
     row = rows[0]
     row["options"] = loads(row["options"], {})
     return row
 
 
 def events(db, request_id) -> list[dict]:
+    """The request's timeline in order; each event's ``data`` decoded (its typed form:
+    ``foia.events.payload(event)``)."""
     rows = list(db.query(
         """SELECT e.*, u.email AS user_email FROM events e LEFT JOIN users u ON u.id = e.user_id
            WHERE e.request_id = ? ORDER BY e.occurred_on, e.id""", [request_id]))
@@ -133,127 +158,103 @@ def events(db, request_id) -> list[dict]:
     return rows
 
 
+def parse_event(kind, occurred_on=None, note="", data=None, *, today=None, form: bool = False):
+    """Check an event's input, reporting every problem at once (:class:`foia.errors.Invalid`
+    keyed by field: ``kind``, ``occurred_on``, ``note``, or a payload field such as ``days``).
+    Returns (kind, ISO date, note, typed payload). ``form``: the values are text from a form."""
+    today = today or clock.today()
+    problems: dict[str, str] = {}
+    payload_class = _collect(problems, "kind", lambda: event_kinds.payload_class(kind))
+    on = _collect(problems, "occurred_on", lambda: lifecycle.parse_date(occurred_on or today, today=today))
+    note = _collect(problems, "note", lambda: _text(note, "note", MAX_TEXT))
+    payload = None
+    if payload_class is not None:
+        payload = _collect(problems, "data", lambda: payload_class.parse(data, form=form))
+    errors.check(problems)
+    return kind, on, note, payload
+
+
 def add_event(db, request_id, kind, occurred_on=None, note="", data=None, actor=None,
-              submission_key=None) -> int:
-    """Add a timeline event after checking that the timeline allows it; returns the event id."""
+              submission_key=None, *, config: Mapping | None = None, form: bool = False) -> int:
+    """Add a timeline event after checking its details and that the timeline allows it; returns
+    the event id. Bad input raises :class:`foia.errors.Invalid` (every field's problem at once),
+    an event the timeline does not allow :class:`foia.lifecycle.TransitionError` (a Conflict), an
+    unknown request :class:`foia.errors.NotFound`."""
     submission_key = _key(submission_key)
-    if not isinstance(kind, str) or kind not in lifecycle.EVENT_KINDS:
-        raise RequestError(f"Unknown event kind {kind!r}; one of: {', '.join(lifecycle.EVENT_KINDS)}.", "kind")
-    today = clock.today()
-    try:
-        on = lifecycle.parse_date(occurred_on or today, field="Date", today=today)
-    except ValueError as e:
-        raise RequestError(str(e), "occurred_on") from None
-    note = _text(note, "note", MAX_TEXT)
-    data = check_event_data(kind, data)
+    kind, on, note, payload = parse_event(kind, occurred_on, note, data, form=form)
     with transaction(db):
         if submission_key:
-            row = list(db.query("SELECT id FROM events WHERE submission_key = ?", [submission_key]))
+            row = db.execute("SELECT id FROM events WHERE submission_key = ?", [submission_key]).fetchone()
             if row:
-                return row[0]["id"]
-        timeline = events(db, request_id) if _exists(db, request_id) else None
-        if timeline is None:
-            raise NotFound(f"No request with id {request_id}.")
-        try:
-            lifecycle.check_event(timeline, kind, on, data)
-        except lifecycle.TransitionError as e:
-            raise RequestError(str(e), "kind") from None
+                return row[0]
+        if not _exists(db, request_id):
+            raise errors.NotFound(f"No request with id {request_id}.")
+        stored = payload.as_json()
+        lifecycle.check_event(events(db, request_id), kind, on, stored)
         event_id = db["events"].insert({
             "request_id": request_id, "kind": kind, "occurred_on": on, "recorded_at": clock.stamp(),
-            "note": note, "data": json.dumps(data, sort_keys=True), "user_id": actor,
-            "submission_key": submission_key,
+            "note": note, "data": payload.dumps(), "user_id": actor, "submission_key": submission_key,
         }).last_pk
-        if kind == "filed" and data.get("tracking_number"):
-            db["requests"].update(request_id, {"tracking_number": str(data["tracking_number"])[:200]})
+        if kind == "filed" and payload.tracking_number:
+            db["requests"].update(request_id, {"tracking_number": payload.tracking_number})
         audit.record(db, "event.add", user_id=actor, object_type="request", object_id=request_id,
                      detail={"event_id": event_id, "kind": kind})
-        refresh(db, request_id)
+        refresh(db, request_id, config)
     return event_id
 
 
-def check_event_data(kind: str, data) -> dict:
-    """The extra data an event may carry, checked: an appeal's outcome, an extension's length."""
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise RequestError("Event data must be an object.", "data")
-    data = dict(data)
-    if kind == "appeal_decided" and data.get("outcome") not in lifecycle.APPEAL_OUTCOMES:
-        raise RequestError(f"An appeal decision needs an outcome: {', '.join(lifecycle.APPEAL_OUTCOMES)}.", "outcome")
-    if kind == "extension_claimed":
-        days = data.get("days")
-        if days not in (None, "") and (isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 365):
-            raise RequestError("Extension days must be a whole number from 1 to 365.", "days")
-        if data.get("day_type") not in (None, "", "business", "calendar"):
-            raise RequestError("An extension's day type must be business or calendar.", "day_type")
-    if data.get("estimated_date") not in (None, ""):
-        try:
-            data["estimated_date"] = dt.date.fromisoformat(str(data["estimated_date"])).isoformat()
-        except ValueError:
-            raise RequestError(f"Estimated date: {data['estimated_date']!r} is not a date (use YYYY-MM-DD).",
-                               "estimated_date") from None
-    for key, value in data.items():
-        if isinstance(value, str) and len(value) > 1000:
-            raise RequestError(f"Event data {key!r} is longer than 1000 characters.", "data")
-    return data
-
-
-def delete_event(db, event_id, *, request_id=None, actor=None) -> None:
+def delete_event(db, event_id, *, request_id=None, actor=None, config: Mapping | None = None) -> None:
     """Remove a mistaken event, if the timeline without it is still valid.
 
     With ``request_id``, the event must belong to that request.
     """
     rows = list(db.query("SELECT * FROM events WHERE id = ?", [event_id]))
     if not rows or (request_id is not None and rows[0]["request_id"] != int(request_id)):
-        raise NotFound(f"No event with id {event_id}" + (f" on request {request_id}." if request_id else "."))
+        raise errors.NotFound(f"No event with id {event_id}" + (f" on request {request_id}." if request_id else "."))
     request_id = rows[0]["request_id"]
     with transaction(db):
         rest = [e for e in events(db, request_id) if e["id"] != event_id]
         if not rest:
-            raise RequestError("The first event of a timeline cannot be removed.")
+            raise errors.Conflict("The first event of a timeline cannot be removed.")
         try:
             lifecycle.check_timeline(rest)
         except lifecycle.TransitionError as e:
-            raise RequestError(f"Removing it would leave an invalid timeline: {e}") from None
+            raise errors.Conflict(f"Removing it would leave an invalid timeline: {e}") from None
         db.execute("DELETE FROM events WHERE id = ?", [event_id])
         audit.record(db, "event.delete", user_id=actor, object_type="request", object_id=request_id,
                      detail={"event_id": event_id, "kind": rows[0]["kind"]})
-        refresh(db, request_id)
+        refresh(db, request_id, config)
 
 
-def update(db, request_id, values: dict, *, actor=None) -> None:
+def update(db, request_id, values: dict, *, actor=None, config: Mapping | None = None) -> None:
+    """Edit a request's own fields (every problem reported at once)."""
     get(db, request_id)
-    changes = {}
-    if "title" in values:
-        changes["title"] = _text(values["title"], "title", MAX_TITLE, required=True)
-    if "description" in values:
-        changes["description"] = _text(values["description"], "description", MAX_TEXT)
-    if "tracking_number" in values:
-        changes["tracking_number"] = _text(values["tracking_number"], "tracking_number", 200)
+    changes, problems = {}, {}
+    fields = (("title", MAX_TITLE, True), ("description", MAX_TEXT, False), ("tracking_number", 200, False))
+    for name, limit, required in fields:
+        if name in values:
+            changes[name] = _collect(problems, name, lambda: _text(values[name], name, limit, required=required))
     if "method" in values:
-        if values["method"] not in METHODS:
-            raise RequestError(f"Method must be one of {', '.join(METHODS)}.", "method")
-        changes["method"] = values["method"]
+        changes["method"] = _collect(problems, "method", lambda: _method(values["method"]))
     if "owner_id" in values:
         changes["owner_id"] = values["owner_id"] or None
+    errors.check(problems)
     with transaction(db):
         db["requests"].update(request_id, dict(changes, updated_at=clock.stamp()))
         audit.record(db, "request.update", user_id=actor, object_type="request", object_id=request_id,
                      detail={"fields": sorted(changes)})
-        refresh(db, request_id)
+        refresh(db, request_id, config)
 
 
 def _exists(db, request_id) -> bool:
-    return bool(list(db.query("SELECT 1 FROM requests WHERE id = ?", [request_id])))
+    return db.execute("SELECT 1 FROM requests WHERE id = ?", [request_id]).fetchone() is not None
 
 
-def refresh(db, request_id) -> None:
+def refresh(db, request_id, config: Mapping | None = None) -> None:
     """Mark the request changed and recompute what its timeline implies: the cached status, the
-    deadlines and the pending reminders (``deadlines.refresh`` derives all three from one read)."""
-    from . import deadlines
-
+    deadlines and the pending reminders (inside the caller's transaction)."""
     db.execute("UPDATE requests SET updated_at = ? WHERE id = ?", [clock.stamp(), request_id])
-    deadlines.refresh(db, request_id, clock.today())
+    recompute.request(db, request_id, config=config)
 
 
 def search(db, *, status="", state="", agency_id=None, campaign_id=None, q="", sort="updated",

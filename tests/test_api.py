@@ -34,9 +34,9 @@ def test_create_and_event(demo, client, db):
     response = client.post(f"/api/requests/{request_id}/events", json={"kind": "acknowledged", "occurred_on": "2026-09-11"})
     assert response.status_code == 201 and response.get_json()["request"]["status"] == "acknowledged"
     response = client.post(f"/api/requests/{request_id}/events", json={"kind": "filed"})
-    assert response.status_code == 400 and "filed twice" in response.get_json()["message"]
+    assert response.status_code == 409 and "filed twice" in response.get_json()["message"]
     response = client.post("/api/requests", json={"agency_id": 1, "title": ""})
-    assert response.status_code == 400 and response.get_json()["field"] == "title"
+    assert response.status_code == 422 and set(response.get_json()["errors"]) == {"title"}
     response = client.post("/api/requests", data="not json", content_type="text/plain")
     assert response.status_code == 400 and response.is_json
 
@@ -52,11 +52,11 @@ import pytest  # noqa: E402
      ({"agency_id": True, "title": "t"}, "agency_id"), ({"agency_id": 1, "title": "t", "method": 3}, "method"),
      ({"agency_id": 1, "title": "t", "description": {"x": 1}}, "description")],
 )
-def test_wrongly_typed_request_fields_are_400(demo, client, db, body, field):
+def test_wrongly_typed_request_fields_are_422(demo, client, db, body, field):
     before = db["requests"].count
     response = client.post("/api/requests", json=body)
-    assert response.status_code == 400 and response.is_json
-    assert response.get_json()["field"] == field
+    assert response.status_code == 422 and response.is_json
+    assert set(response.get_json()["errors"]) == {field}
     assert db["requests"].count == before
 
 
@@ -68,9 +68,24 @@ def test_wrongly_typed_request_fields_are_400(demo, client, db, body, field):
      ({"kind": "extension_claimed", "data": {"days": "10"}}, "days"),
      ({"kind": "extension_claimed", "data": {"days": 10, "day_type": "lunar"}}, "day_type")],
 )
-def test_wrongly_typed_event_fields_are_400(demo, client, db, body, field):
+def test_wrongly_typed_event_fields_are_422(demo, client, db, body, field):
     before = db["events"].count
     response = client.post("/api/requests/1/events", json=body)
-    assert response.status_code == 400 and response.is_json
-    assert response.get_json()["field"] == field
+    assert response.status_code == 422 and response.is_json
+    assert set(response.get_json()["errors"]) == {field}
     assert db["events"].count == before
+
+
+def test_every_problem_of_an_event_is_reported_at_once(demo, client, db):
+    before = db["events"].count
+    response = client.post("/api/requests/1/events", json={
+        "kind": "fee_estimate", "occurred_on": "2026-13-01", "note": 7,
+        "data": {"amount": "a lot", "estimated_date": "soon", "colour": "red"}})
+    assert response.status_code == 422
+    assert set(response.get_json()["errors"]) == {"occurred_on", "note", "amount", "estimated_date", "colour"}
+    assert db["events"].count == before
+
+
+def test_unknown_request_is_404(client):
+    response = client.post("/api/requests/999/events", json={"kind": "note"})
+    assert response.status_code == 404 and response.get_json()["message"] == "No request with id 999."

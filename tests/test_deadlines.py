@@ -6,7 +6,7 @@ import json
 import holidays
 import pytest
 
-from foia import deadlines, laws, lifecycle, reminders
+from foia import deadlines, errors, laws, lifecycle, recompute, reminders
 
 D = dt.date.fromisoformat
 LAWS = {law.jurisdiction: law for law in laws.read_csv()}
@@ -459,17 +459,17 @@ def add_request(db, agency_id, events, owner_id=None, title="Ring partnership re
 
 def test_refresh_writes_due_on_and_dates(ddb):
     request_id = add_request(ddb, add_agency(ddb, "CA"), [("filed", "2026-08-28")])
-    dates = deadlines.refresh(ddb, request_id, TODAY)
+    dates = recompute.request(ddb, request_id, today=TODAY)
     assert dates.due == D("2026-09-08") and dates.overdue
     assert ddb["requests"].get(request_id)["due_on"] == "2026-09-08"
     row = ddb["request_dates"].get(request_id)
     assert (row["target_kind"], row["due"], row["clock"], row["sequence"]) == ("legal", "2026-09-08", "running", 0)
     # Nothing moved: same sequence. A claimed extension moves the date: the sequence goes up.
-    deadlines.refresh(ddb, request_id, TODAY)
+    recompute.request(ddb, request_id, today=TODAY)
     assert ddb["request_dates"].get(request_id)["sequence"] == 0
     ddb["events"].insert({"request_id": request_id, "kind": "extension_claimed", "occurred_on": "2026-09-04",
                           "recorded_at": STAMP, "data": "{}"})
-    deadlines.refresh(ddb, request_id, TODAY)
+    recompute.request(ddb, request_id, today=TODAY)
     assert ddb["requests"].get(request_id)["due_on"] == "2026-09-21"
     assert ddb["request_dates"].get(request_id)["sequence"] == 1
 
@@ -477,23 +477,23 @@ def test_refresh_writes_due_on_and_dates(ddb):
 def test_refresh_follows_agency_closed_days_and_law_changes(ddb):
     agency = add_agency(ddb, "GA")
     request_id = add_request(ddb, agency, [("filed", "2026-06-15")])
-    assert deadlines.refresh(ddb, request_id, TODAY).due == D("2026-06-18")
+    assert recompute.request(ddb, request_id, today=TODAY).due == D("2026-06-18")
     ddb["agencies"].update(agency, {"closed_days": '["2026-06-16"]'})
-    assert deadlines.refresh(ddb, request_id, TODAY).due == D("2026-06-22")
+    assert recompute.request(ddb, request_id, today=TODAY).due == D("2026-06-22")
     ddb["laws"].update("GA", {"response_days": 5})
-    assert deadlines.refresh(ddb, request_id, TODAY).due == D("2026-06-24")
+    assert recompute.request(ddb, request_id, today=TODAY).due == D("2026-06-24")
 
 
 def test_refresh_no_period_law_stores_the_follow_up(ddb):
     request_id = add_request(ddb, add_agency(ddb, "AL"), [("filed", "2026-09-01")])
-    deadlines.refresh(ddb, request_id, TODAY)
+    recompute.request(ddb, request_id, today=TODAY)
     assert ddb["requests"].get(request_id)["due_on"] == "2026-09-16"
     assert ddb["request_dates"].get(request_id)["target_kind"] == "follow_up"
 
 
 def test_refresh_unknown_request(ddb):
-    with pytest.raises(deadlines.UnknownRequest):
-        deadlines.refresh(ddb, 999, TODAY)
+    with pytest.raises(errors.NotFound):
+        recompute.request(ddb, 999, today=TODAY)
 
 
 def test_refresh_all_matches_refresh(ddb):
@@ -501,12 +501,12 @@ def test_refresh_all_matches_refresh(ddb):
     for state, day in [("CA", "2026-08-28"), ("US", "2026-07-01"), ("AL", "2026-09-01"), ("PA", "2026-09-03")]:
         ids.append(add_request(ddb, add_agency(ddb, state), [("filed", day)]))
     ids.append(add_request(ddb, add_agency(ddb, "TX", ["2026-09-10"], name="Closed PD"), [("filed", "2026-09-08")]))
-    assert deadlines.refresh_all(ddb, TODAY) == 5
+    assert recompute.everything(ddb, today=TODAY) == 5
     bulk = {r["request_id"]: r for r in ddb.query("SELECT * FROM request_dates")}
     bulk_reminders = list(ddb.query("SELECT request_id, kind, due_at, channel FROM reminders ORDER BY 1, 2, 3, 4"))
     assert deadlines.refreshed_on(ddb) == "2026-09-15"
     for request_id in ids:
-        single = deadlines.refresh(ddb, request_id, TODAY)
+        single = recompute.request(ddb, request_id, today=TODAY)
         row = bulk[request_id]
         assert row["due"] == (single.due.isoformat() if single.due else None)
         assert row["follow_up"] == (single.follow_up.isoformat() if single.follow_up else None)
@@ -523,10 +523,10 @@ def test_refresh_all_skips_a_request_it_cannot_compute_and_goes_on(ddb, caplog):
     # An extension no calendar can hold (older rows were not checked against 1-365 days).
     huge = add_request(ddb, add_agency(ddb, "PA"), [("filed", "2026-09-03"),
                                                     ("extension_claimed", "2026-09-08", {"days": 10 ** 9})])
-    assert deadlines.refresh_all(ddb, TODAY) == 1
+    assert recompute.everything(ddb, today=TODAY) == 1
     assert ddb["request_dates"].get(good)["due"] == "2026-09-15"
     errors = []
-    assert deadlines.refresh_all(ddb, TODAY, errors=errors) == 1
+    assert recompute.everything(ddb, today=TODAY, errors=errors) == 1
     assert [request_id for request_id, _ in errors] == [bad, huge]
     assert "someday" in errors[0][1]
     assert f"request {bad} skipped" in caplog.text and f"request {huge} skipped" in caplog.text
@@ -543,7 +543,7 @@ def test_refresh_all_never_overwrites_a_change_made_meanwhile(app, ddb):
     ana = ddb["users"].insert({"email": "ana@example.org", "role": "member", "created_at": STAMP}).last_pk
     closing = add_request(ddb, add_agency(ddb, "GA"), [("filed", "2026-09-14")])  # due 2026-09-17
     reassigned = add_request(ddb, add_agency(ddb, "CA"), [("filed", "2026-09-14")])
-    deadlines.refresh_all(ddb, TODAY)
+    recompute.everything(ddb, today=TODAY)
     assert ddb["request_dates"].get(closing)["clock"] == "running"
     assert ddb.execute("SELECT count(*) FROM reminders WHERE request_id = ? AND sent_at IS NULL",
                        [closing]).fetchone()[0] > 0
@@ -563,7 +563,7 @@ def test_refresh_all_never_overwrites_a_change_made_meanwhile(app, ddb):
 
     ddb.conn.set_trace_callback(meanwhile)
     try:
-        assert deadlines.refresh_all(ddb, TODAY) == 2
+        assert recompute.everything(ddb, today=TODAY) == 2
     finally:
         ddb.conn.set_trace_callback(None)
         other.conn.close()
@@ -577,21 +577,23 @@ def test_refresh_all_never_overwrites_a_change_made_meanwhile(app, ddb):
     assert recipients == {f"user:{ana}"}
 
 
-def test_settings_follow_the_loaded_configuration_everywhere(instance, ddb, monkeypatch):
-    """A value in instance/config.py applies the same way to a web event and to a scheduler tick."""
-    from foia import config
+def test_each_instance_keeps_its_own_settings(ddb):
+    """Settings come from the configuration passed in (two instances in one process each keep
+    theirs): a recompute and a scheduler tick use the one they are given, nothing global."""
+    request_id = add_request(ddb, add_agency(ddb, "CA"), [("filed", "2026-09-01")])  # due Fri 2026-09-11
 
-    monkeypatch.setattr(config, "_current", None)  # restored after the test
-    monkeypatch.delenv("FOIA_FOLLOW_UP_BUSINESS_DAYS", raising=False)
-    (instance / "config.py").write_text("FOLLOW_UP_BUSINESS_DAYS = 5\n")
-    loaded = config.load(instance)
-    assert deadlines.load_settings(ddb).follow_up_business_days == 5
-    request_id = add_request(ddb, add_agency(ddb, "AL"), [("filed", "2026-09-01")])
-    assert deadlines.refresh(ddb, request_id, TODAY).follow_up == D("2026-09-09")  # Labor Day skipped
-    reminders.tick(ddb, dt.datetime(2026, 9, 16, 8, 0), config=loaded)
-    assert ddb["request_dates"].get(request_id)["follow_up"] == "2026-09-09"
-    reminders.tick(ddb, dt.datetime(2026, 9, 17, 8, 0))  # no config given: the loaded one
-    assert ddb["request_dates"].get(request_id)["follow_up"] == "2026-09-09"
+    def due_soon():
+        return [r[0] for r in ddb.execute("SELECT due_at FROM reminders WHERE request_id = ? AND kind = 'due_soon' "
+                                          "AND channel = 'app' AND sent_at IS NULL", [request_id])]
+
+    recompute.request(ddb, request_id, config={"REMINDER_DUE_SOON_DAYS": 1}, today=D("2026-09-02"))
+    assert due_soon() == ["2026-09-10T09:00:00"]
+    recompute.request(ddb, request_id, config={"REMINDER_DUE_SOON_DAYS": 4, "REMINDER_HOUR": 7},
+                      today=D("2026-09-02"))
+    [four] = due_soon()
+    assert four < "2026-09-10" and four.endswith("T07:00:00")  # four business days before, at 7
+    reminders.tick(ddb, dt.datetime(2026, 9, 3, 6, 0), config={"REMINDER_DUE_SOON_DAYS": 1})
+    assert due_soon() == ["2026-09-10T09:00:00"]  # the daily recompute used the tick's configuration
 
 
 def test_dashboard(ddb):
@@ -599,7 +601,7 @@ def test_dashboard(ddb):
     soon = add_request(ddb, add_agency(ddb, "PA"), [("filed", "2026-09-14")], title="Due soon")
     ack = add_request(ddb, add_agency(ddb, "MD"), [("filed", "2026-09-01")], title="Ack pending")
     done = add_request(ddb, add_agency(ddb, "VT"), [("filed", "2026-09-01"), ("records_released", "2026-09-03")])
-    deadlines.refresh_all(ddb, TODAY)
+    recompute.everything(ddb, today=TODAY)
     board = deadlines.dashboard(ddb, TODAY)
     assert [r["id"] for r in board["overdue"]] == [overdue]
     assert board["overdue"][0]["days_late"] == 11  # due 2026-09-04

@@ -3,7 +3,7 @@ import datetime as dt
 import icalendar
 import pytest
 
-from foia import clock, deadlines, ics, lifecycle, reminders
+from foia import clock, deadlines, ics, lifecycle, recompute, reminders
 
 D = dt.date.fromisoformat
 STAMP = "2026-09-01T09:00:00"
@@ -43,7 +43,7 @@ def test_feed_has_every_live_deadline_with_stable_uids(ddb):
     md = add_request(ddb, "MD", [("filed", "2026-09-01")])
     al = add_request(ddb, "AL", [("filed", "2026-09-01")])
     closed = add_request(ddb, "GA", [("filed", "2026-09-01"), ("records_released", "2026-09-03")])
-    deadlines.refresh_all(ddb, D("2026-09-15"))
+    recompute.everything(ddb, today=D("2026-09-15"))
     found = events_of(ics.calendar(ddb, "https://foia.example.org"))
     assert set(found) == {f"request-{ca}-due@foia", f"request-{md}-due@foia", f"request-{md}-acknowledge@foia",
                           f"request-{al}-follow-up@foia"}
@@ -60,13 +60,13 @@ def test_feed_has_every_live_deadline_with_stable_uids(ddb):
 def test_a_moved_date_keeps_its_uid_and_raises_the_sequence(ddb):
     request_id = add_request(ddb, "CA", [("filed", "2026-08-28")])
     clock.set_now("2026-09-02T08:00:00")
-    deadlines.refresh(ddb, request_id, D("2026-09-02"))
+    recompute.request(ddb, request_id, today=D("2026-09-02"))
     before = events_of(ics.calendar(ddb))[f"request-{request_id}-due@foia"]
     clock.set_now("2026-09-04T08:00:00")
-    deadlines.refresh(ddb, request_id, D("2026-09-04"))  # nothing changed: same sequence and stamp
+    recompute.request(ddb, request_id, today=D("2026-09-04"))  # nothing changed: same sequence and stamp
     assert events_of(ics.calendar(ddb))[f"request-{request_id}-due@foia"].to_ical() == before.to_ical()
     add_event(ddb, request_id, "extension_claimed", "2026-09-04")
-    deadlines.refresh(ddb, request_id, D("2026-09-04"))
+    recompute.request(ddb, request_id, today=D("2026-09-04"))
     after = events_of(ics.calendar(ddb))[f"request-{request_id}-due@foia"]
     assert after.decoded("dtstart") == D("2026-09-21") and before.decoded("dtstart") == D("2026-09-08")
     assert int(after["sequence"]) == int(before["sequence"]) + 1
@@ -78,14 +78,14 @@ def test_a_moved_date_keeps_its_uid_and_raises_the_sequence(ddb):
 
 def test_appeal_window_event(ddb):
     request_id = add_request(ddb, "CT", [("filed", "2026-09-01"), ("denied", "2026-09-03")])
-    deadlines.refresh(ddb, request_id, D("2026-09-04"))
+    recompute.request(ddb, request_id, today=D("2026-09-04"))
     found = events_of(ics.calendar(ddb))
     assert found[f"request-{request_id}-appeal@foia"].decoded("dtstart") == D("2026-10-05")
 
 
 def test_write_file(ddb, tmp_path):
     add_request(ddb, "CA", [("filed", "2026-08-28")])
-    deadlines.refresh_all(ddb, D("2026-09-02"))
+    recompute.everything(ddb, today=D("2026-09-02"))
     path = tmp_path / "deadlines.ics"
     assert ics.write(ddb, path) == 1
     assert path.read_bytes().startswith(b"BEGIN:VCALENDAR")
@@ -114,7 +114,7 @@ def web(app, ddb):
 
 def test_feed_url_needs_the_secret_token(web, client, ddb):
     add_request(ddb, "CA", [("filed", "2026-08-28")])
-    deadlines.refresh_all(ddb, D("2026-09-02"))
+    recompute.everything(ddb, today=D("2026-09-02"))
     token = ics.token(ddb)
     anonymous = web.test_client()
     response = anonymous.get(f"/calendar/{token}.ics")
@@ -127,7 +127,7 @@ def test_feed_and_page_links_use_base_url(web, client, ddb):
     """Links read outside the site come from BASE_URL, never from the Host of the request."""
     web.config["BASE_URL"] = "https://foia.example.org/"
     request_id = add_request(ddb, "CA", [("filed", "2026-08-28")])
-    deadlines.refresh_all(ddb, D("2026-09-02"))
+    recompute.everything(ddb, today=D("2026-09-02"))
     token = ics.token(ddb)
     response = web.test_client().get(f"/calendar/{token}.ics", headers={"Host": "evil.example"})
     event = events_of(response.data)[f"request-{request_id}-due@foia"]

@@ -10,11 +10,13 @@ from aiosmtpd.controller import Controller
 
 from foia import clock
 from foia import db as db_module
-from foia import deadlines, lifecycle, mail, reminders
+from foia import deadlines, errors, lifecycle, mail, recompute, reminders
+from foia.reminders import dispatch
 
 D = dt.date.fromisoformat
 T = dt.datetime.fromisoformat
 STAMP = "2026-09-01T09:00:00"
+SETTINGS = deadlines.Settings()
 
 
 # --- a real SMTP server on loopback -------------------------------------------------------------
@@ -105,7 +107,7 @@ def planned(db, request_id, pending_only=False):
 def test_plan_for_a_business_day_law(ddb):
     owner = add_user(ddb, "ana@example.org")
     request_id = add_request(ddb, "GA", [("filed", "2026-09-10")], owner_id=owner)  # due 2026-09-15
-    deadlines.refresh(ddb, request_id, D("2026-09-10"))
+    recompute.request(ddb, request_id, today=D("2026-09-10"))
     kinds = [(k, day) for k, day, channel in planned(ddb, request_id) if channel == "email"]
     assert kinds == [
         ("due_soon", "2026-09-11"),  # 2 business days before
@@ -120,13 +122,13 @@ def test_plan_for_a_business_day_law(ddb):
 
 def test_plan_acknowledgement_and_appeal(ddb):
     request_id = add_request(ddb, "MD", [("filed", "2026-09-01")])
-    deadlines.refresh(ddb, request_id, D("2026-09-01"))
+    recompute.request(ddb, request_id, today=D("2026-09-01"))
     assert ("acknowledgement_due", "2026-09-16", "app") in planned(ddb, request_id)
     add_event(ddb, request_id, "acknowledged", "2026-09-03")
-    deadlines.refresh(ddb, request_id, D("2026-09-03"))
+    recompute.request(ddb, request_id, today=D("2026-09-03"))
     assert "acknowledgement_due" not in {k for k, _, _ in planned(ddb, request_id)}
     add_event(ddb, request_id, "denied", "2026-09-10")
-    deadlines.refresh(ddb, request_id, D("2026-09-10"))
+    recompute.request(ddb, request_id, today=D("2026-09-10"))
     # Maryland has no appeal period on file: the default 30 days (2026-10-10 is a Saturday -> 10-13
     # after Columbus Day), warned 7 days before.
     assert planned(ddb, request_id) == [("appeal_window", "2026-10-06", "app")]
@@ -134,7 +136,7 @@ def test_plan_acknowledgement_and_appeal(ddb):
 
 def test_no_period_law_plans_follow_ups(ddb):
     request_id = add_request(ddb, "AL", [("filed", "2026-09-01")])
-    deadlines.refresh(ddb, request_id, D("2026-09-01"))
+    recompute.request(ddb, request_id, today=D("2026-09-01"))
     assert planned(ddb, request_id) == [("due_today", "2026-09-16", "app"), ("follow_up", "2026-09-23", "app")]
     row = list(ddb.query("SELECT m.*, r.title, r.tracking_number, a.name AS agency_name, a.state AS agency_state, "
                          "'follow_up' AS target_kind FROM reminders m JOIN requests r ON r.id = m.request_id "
@@ -145,71 +147,75 @@ def test_no_period_law_plans_follow_ups(ddb):
 
 def test_replan_keeps_sent_and_replaces_pending(ddb):
     request_id = add_request(ddb, "US", [("filed", "2026-07-01")])
-    deadlines.refresh(ddb, request_id, D("2026-07-01"))
+    recompute.request(ddb, request_id, today=D("2026-07-01"))
     assert ("due_today", "2026-07-30", "app") in planned(ddb, request_id)
     ddb.execute("UPDATE reminders SET sent_at = '2026-07-28T09:00:00', outcome = 'sent' WHERE kind = 'due_soon'")
     add_event(ddb, request_id, "extension_claimed", "2026-07-29")
-    deadlines.refresh(ddb, request_id, D("2026-07-29"))
+    recompute.request(ddb, request_id, today=D("2026-07-29"))
     rows = planned(ddb, request_id)
     assert ("due_soon", "2026-07-28", "app") in rows  # sent: kept
     assert ("due_today", "2026-07-30", "app") not in rows  # pending, no longer wanted: gone
     assert ("due_soon", "2026-08-11", "app") in rows and ("due_today", "2026-08-13", "app") in rows
     # Recomputing again changes nothing.
-    deadlines.refresh(ddb, request_id, D("2026-07-29"))
+    recompute.request(ddb, request_id, today=D("2026-07-29"))
     assert planned(ddb, request_id) == rows
     # Records released: every pending reminder goes, the sent one stays.
     add_event(ddb, request_id, "records_released", "2026-08-01")
-    deadlines.refresh(ddb, request_id, D("2026-08-01"))
+    recompute.request(ddb, request_id, today=D("2026-08-01"))
     assert planned(ddb, request_id) == [("due_soon", "2026-07-28", "app")]
 
 
 def test_replan_never_invents_past_reminders_but_keeps_pending_ones(ddb):
     request_id = add_request(ddb, "GA", [("filed", "2026-09-01")])  # due 2026-09-04
-    deadlines.refresh(ddb, request_id, D("2026-09-15"))
+    recompute.request(ddb, request_id, today=D("2026-09-15"))
     assert [k for k, _, _ in planned(ddb, request_id)] == ["follow_up"]  # nothing before today
     other = add_request(ddb, "GA", [("filed", "2026-09-01")])
-    deadlines.refresh(ddb, other, D("2026-09-01"))
+    recompute.request(ddb, other, today=D("2026-09-01"))
     before = planned(ddb, other)
-    deadlines.refresh(ddb, other, D("2026-09-15"))  # the dispatcher was down meanwhile
+    recompute.request(ddb, other, today=D("2026-09-15"))  # the dispatcher was down meanwhile
     after = planned(ddb, other)
     assert set(before) <= set(after)  # still pending: the next tick catches up
 
 
 def test_follow_ups_move_forward_with_the_daily_refresh(ddb):
     request_id = add_request(ddb, "GA", [("filed", "2026-09-01")])  # overdue from 2026-09-05
-    deadlines.refresh(ddb, request_id, D("2026-09-15"))
+    recompute.request(ddb, request_id, today=D("2026-09-15"))
     assert [day for k, day, _ in planned(ddb, request_id) if k == "follow_up"] == ["2026-09-19"]
-    deadlines.refresh_all(ddb, D("2026-09-19"))  # the day it is due: still the one planned
+    recompute.everything(ddb, today=D("2026-09-19"))  # the day it is due: still the one planned
     assert [day for k, day, _ in planned(ddb, request_id) if k == "follow_up"] == ["2026-09-19"]
     # The next day the one after is added; the first stays pending until a dispatcher sends it.
-    deadlines.refresh_all(ddb, D("2026-09-20"))
+    recompute.everything(ddb, today=D("2026-09-20"))
     assert [day for k, day, _ in planned(ddb, request_id) if k == "follow_up"] == ["2026-09-19", "2026-09-26"]
     # No refresh between 09-20 and 10-04: the 10-03 one is not invented after the fact.
     deadlines.save_settings(ddb, {"follow_up_horizon": 3})
-    deadlines.refresh_all(ddb, D("2026-10-04"))
+    recompute.everything(ddb, today=D("2026-10-04"))
     later = [day for k, day, _ in planned(ddb, request_id) if k == "follow_up"]
     assert later == ["2026-09-19", "2026-09-26", "2026-10-10", "2026-10-17", "2026-10-24"]
 
 
 def test_kinds_switched_off_and_custom_reminders(ddb):
     request_id = add_request(ddb, "GA", [("filed", "2026-09-14")])
-    deadlines.refresh(ddb, request_id, D("2026-09-15"))
-    reminders.add_custom(ddb, request_id, "2026-09-30", "Call the records clerk", today=D("2026-09-15"))
-    reminders.set_disabled_kinds(ddb, request_id, ["follow_up", "due_soon"], today=D("2026-09-15"))
+    recompute.request(ddb, request_id, today=D("2026-09-15"))
+    reminders.add_custom(ddb, request_id, "2026-09-30", "Call the records clerk", settings=SETTINGS,
+                         today=D("2026-09-15"))
+    recompute.reminder_kinds(ddb, request_id, ["follow_up", "due_soon"], today=D("2026-09-15"))
     kinds = {k for k, _, _ in planned(ddb, request_id)}
     assert kinds == {"due_today", "overdue", "custom"}
     assert reminders.disabled_kinds(ddb, request_id) == {"follow_up", "due_soon"}
     add_event(ddb, request_id, "records_released", "2026-09-15")
-    deadlines.refresh(ddb, request_id, D("2026-09-15"))
+    recompute.request(ddb, request_id, today=D("2026-09-15"))
     assert planned(ddb, request_id) == [("custom", "2026-09-30", "app")]  # the user's own stays
-    with pytest.raises(reminders.ReminderError, match="already a reminder"):
-        reminders.add_custom(ddb, request_id, "2026-09-30", today=D("2026-09-15"))
-    with pytest.raises(reminders.ReminderError, match="in the past"):
-        reminders.add_custom(ddb, request_id, "2026-09-01", today=D("2026-09-15"))
-    with pytest.raises(reminders.ReminderError, match="not a date"):
-        reminders.add_custom(ddb, request_id, "2026-02-30", today=D("2026-09-15"))
-    with pytest.raises(reminders.ReminderError, match="Unknown reminder kind"):
-        reminders.set_disabled_kinds(ddb, request_id, ["sometimes"])
+    with pytest.raises(errors.Conflict, match="already a reminder"):
+        reminders.add_custom(ddb, request_id, "2026-09-30", settings=SETTINGS, today=D("2026-09-15"))
+    with pytest.raises(errors.Invalid, match="in the past") as e:
+        reminders.add_custom(ddb, request_id, "2026-09-01", settings=SETTINGS, today=D("2026-09-15"))
+    assert e.value.field == "day"
+    with pytest.raises(errors.Invalid, match="not a date"):
+        reminders.add_custom(ddb, request_id, "2026-02-30", settings=SETTINGS, today=D("2026-09-15"))
+    with pytest.raises(errors.Invalid, match="Unknown reminder kind"):
+        recompute.reminder_kinds(ddb, request_id, ["sometimes"])
+    with pytest.raises(errors.NotFound):
+        recompute.reminder_kinds(ddb, 999999, [])
     custom = ddb.execute("SELECT id FROM reminders WHERE kind = 'custom'").fetchone()[0]
     reminders.delete_pending(ddb, custom)
     assert planned(ddb, request_id) == []
@@ -220,7 +226,7 @@ def test_recipients(ddb):
     owner = add_user(ddb, "ana@example.org")
     gone = add_user(ddb, "gone@example.org")
     ddb["users"].update(gone, {"disabled_at": STAMP})
-    users = reminders._users(ddb)
+    users = reminders.users(ddb)
     assert reminders.recipients(owner, users, settings) == {"app": f"user:{owner}", "email": "ana@example.org"}
     assert reminders.recipients(gone, users, settings) == {"app": "team", "email": "team@example.org"}
     assert reminders.recipients(None, users, deadlines.Settings()) == {"app": "team"}
@@ -231,7 +237,7 @@ def test_recipients(ddb):
 def due_request(db, owner_id=None, title="Ring partnership records"):
     """A GA request filed 2026-09-10 whose reminders are planned (first one due 2026-09-11 09:00)."""
     request_id = add_request(db, "GA", [("filed", "2026-09-10")], owner_id=owner_id, title=title)
-    deadlines.refresh(db, request_id, D("2026-09-10"))
+    recompute.request(db, request_id, today=D("2026-09-10"))
     return request_id
 
 
@@ -335,7 +341,7 @@ def test_refusing_smtp_server(ddb, smtp):
     smtp.refuse = False
     assert reminders.dispatch_due(ddb, T("2026-09-11T09:00:10"), config=mail_config(smtp.port)).messages == 1
     assert len(smtp.messages) == 1
-    with pytest.raises(reminders.ReminderError):
+    with pytest.raises(errors.Conflict):
         reminders.retry_now(ddb, row["id"])  # sent: nothing to retry
 
 
@@ -415,8 +421,8 @@ def test_a_claim_taken_over_by_another_dispatcher_is_not_sent(ddb, smtp):
     other_token, taken = reminders.claim(ddb, later)  # ... and another takes the reminders over
     assert {r["id"] for r in taken} == {r["id"] for r in rows}
     report = reminders.Report()
-    reminders._deliver_app(ddb, token, [r for r in rows if r["channel"] == "app"], later, {}, report)
-    reminders._deliver_email(ddb, token, [r for r in rows if r["channel"] == "email"], lambda: later,
+    dispatch._deliver_app(ddb, token, [r for r in rows if r["channel"] == "app"], later, {}, report)
+    dispatch._deliver_email(ddb, token, [r for r in rows if r["channel"] == "email"], lambda: later,
                              mail_config(smtp.port), None, deadlines.Settings(), report)
     assert (report.sent, report.taken_over, report.notifications) == (0, 2, 0)
     assert smtp.messages == [] and reminders.unread_count(ddb, owner) == 0
@@ -553,8 +559,8 @@ def test_notifications_are_created_once_even_if_marked_twice(ddb):
     token, rows = reminders.claim(ddb, now)
     app_rows = [r for r in rows if r["channel"] == "app"]
     report = reminders.Report()
-    reminders._deliver_app(ddb, token, app_rows, now, {}, report)
-    reminders._deliver_app(ddb, token, app_rows, now, {}, report)  # a replay cannot duplicate
+    dispatch._deliver_app(ddb, token, app_rows, now, {}, report)
+    dispatch._deliver_app(ddb, token, app_rows, now, {}, report)  # a replay cannot duplicate
     assert reminders.unread_count(ddb, owner) == 1
 
 
@@ -665,7 +671,7 @@ def test_reminder_actions_check_the_request_in_the_url(web, client, ddb):
     failed = list(ddb.query("SELECT * FROM reminders WHERE request_id = ? AND last_error IS NOT NULL", [other]))[0]
     assert client.post(f"/requests/{mine}/reminders/{failed['id']}/retry").status_code == 404
     assert ddb["reminders"].get(failed["id"])["next_attempt_at"] == failed["next_attempt_at"]
-    reminders.add_custom(ddb, other, "2026-09-30", "theirs", today=D("2026-09-15"))
+    reminders.add_custom(ddb, other, "2026-09-30", "theirs", settings=SETTINGS, today=D("2026-09-15"))
     custom = ddb.execute("SELECT id FROM reminders WHERE request_id = ? AND kind = 'custom'", [other]).fetchone()[0]
     assert client.post(f"/requests/{mine}/reminders/{custom}/delete").status_code == 404
     assert ddb["reminders"].get(custom)["note"] == "theirs"
@@ -681,7 +687,7 @@ def test_dashboard_partial(web, ddb):
 
     overdue = add_request(ddb, "GA", [("filed", "2026-09-01")], title="Late one")
     add_request(ddb, "MD", [("filed", "2026-09-10")], title="Awaiting ack")
-    deadlines.refresh_all(ddb, D("2026-09-15"))
+    recompute.everything(ddb, today=D("2026-09-15"))
     with web.test_request_context("/"):
         html = render_template("deadlines/_dashboard.html", **deadlines_web.dashboard_context(ddb))
     assert "Late one" in html and "11 day(s)" in html and f"/requests/{overdue}" in html

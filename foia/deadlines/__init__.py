@@ -19,8 +19,8 @@
   becomes the due date. A request made after the due date changes nothing.
 
 Every date carries explanation lines: the rule, the citation, the days counted and each day
-skipped with its reason. :func:`refresh` and :func:`refresh_all` write the results to the database
-(``requests.due_on`` and the ``request_dates`` table) and re-plan the request's reminders.
+skipped with its reason. :mod:`foia.recompute` writes the results to the database (``requests.due_on`` and the
+``request_dates`` table) and re-plans the request's reminders.
 
 The package: ``engine`` (the pure computation), ``settings`` (instance and per-law settings),
 ``store`` (the ``request_dates`` cache). This module re-exports their public names.
@@ -29,11 +29,10 @@ from .engine import (ACKNOWLEDGING_KINDS, CLARIFICATION_KINDS, DECIDED_KINDS, Da
                      compute)
 from .settings import (LAW_SETTINGS_CSV, SETTING_KEYS, SETTING_LIMITS, LawSettings, Settings,
                        law_settings, load_settings, read_law_settings, save_settings, store_setting)
-from .store import (DATE_COLUMNS, REQUEST_ROWS, TIMELINE, UnknownRequest, dashboard, for_request,
-                    migrations, refresh, refresh_all, refreshed_on)
+from .store import (DATE_COLUMNS, REQUEST_ROWS, TIMELINE, dashboard, for_request, mark_refreshed,
+                    migrations, refreshed_on)
 
 __all__ = ["ACKNOWLEDGING_KINDS", "CLARIFICATION_KINDS", "DECIDED_KINDS", "Dates", "as_date", "compute",
            "LAW_SETTINGS_CSV", "SETTING_KEYS", "SETTING_LIMITS", "LawSettings", "Settings", "law_settings",
            "load_settings", "read_law_settings", "save_settings", "store_setting", "DATE_COLUMNS",
-           "REQUEST_ROWS", "TIMELINE", "UnknownRequest", "dashboard", "for_request", "migrations", "refresh",
-           "refresh_all", "refreshed_on"]
+           "REQUEST_ROWS", "TIMELINE", "dashboard", "for_request", "mark_refreshed", "migrations", "refreshed_on"]

@@ -1,7 +1,7 @@
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
-from .. import agencies, laws, requests
-from . import actor_id, get_db, get_or_404, page_number
+from .. import agencies, errors, laws, requests
+from . import actor_id, get_db, page_number
 
 bp = Blueprint("agencies", __name__, url_prefix="/agencies")
 EDITABLE = ("name", "kind", "city", "county", "state", "records_email", "portal_url", "mailing_address",
@@ -22,7 +22,7 @@ def index():
 @bp.get("/<int:agency_id>")
 def show(agency_id):
     db = get_db()
-    agency = get_or_404(agencies.get, db, agency_id)
+    agency = agencies.get(db, agency_id)
     rows, total = requests.search(db, agency_id=agency_id, per_page=200)
     return render_template("agencies/show.html", agency=agency, law=laws.get(db, agency["state"]),
                            requests=rows, total=total)
@@ -36,7 +36,7 @@ def new():
         values = {f: request.form.get(f, "") for f in EDITABLE}
         try:
             agency_id, outcome = agencies.upsert(db, values, actor=actor_id())
-        except agencies.AgencyError as e:
+        except (errors.Invalid, errors.Conflict) as e:
             error = str(e)
         else:
             if outcome != "imported":
@@ -49,15 +49,15 @@ def new():
 @bp.route("/<int:agency_id>/edit", methods=["GET", "POST"])
 def edit(agency_id):
     db = get_db()
-    agency = get_or_404(agencies.get, db, agency_id)
+    agency = agencies.get(db, agency_id)
     error = None
     if request.method == "POST":
         values = {f: request.form.get(f, "") for f in EDITABLE}
         closed = request.form.get("closed_days", "")
         values["closed_days"] = [d for d in closed.replace(",", " ").split() if d]
         try:
-            agencies.update(db, agency_id, values, actor=actor_id())
-        except agencies.AgencyError as e:
+            agencies.update(db, agency_id, values, actor=actor_id(), config=current_app.config)
+        except (errors.Invalid, errors.Conflict) as e:
             error = str(e)
             agency = dict(agency, **{k: v for k, v in values.items() if k != "closed_days"})
         else:
@@ -80,7 +80,7 @@ def import_csv():
             else:
                 try:
                     report = agencies.import_csv(get_db(), data, actor=actor_id())
-                except agencies.AgencyError as e:
+                except errors.Invalid as e:
                     error = str(e)
     if error and request.method == "POST":
         return render_template("agencies/import.html", report=None, error=error), 400

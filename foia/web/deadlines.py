@@ -5,7 +5,7 @@ import datetime as dt
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from .. import clock, deadlines, ics, mail, reminders
+from .. import clock, deadlines, errors, ics, mail, recompute, reminders
 from . import actor_id, get_db
 from . import safe_next
 from .auth import admin_only, public, self_service
@@ -28,7 +28,8 @@ def request_context(db, request_id, today=None) -> dict:
     """What ``deadlines/_request_dates.html`` needs for one request."""
     today = today or clock.today()
     return {
-        "dates": deadlines.for_request(db, request_id, today),
+        "dates": deadlines.for_request(db, request_id, today=today,
+                                       settings=deadlines.load_settings(db, current_app.config)),
         "reminder_rows": reminders.for_request(db, request_id),
         "disabled_kinds": reminders.disabled_kinds(db, request_id),
         "reminder_kinds": reminders.KINDS,
@@ -96,14 +97,14 @@ def feed(token):
     return response
 
 
-def _calendar_page(db, errors=None, form=None):
+def _calendar_page(db, problems=None, form=None):
     admin = current_user.is_admin
     return render_template(
         "deadlines/calendar.html",
         feed_url=_link(url_for(".feed", token=ics.token(db))) if admin else None,
         admin=admin, settings=deadlines.load_settings(db, current_app.config),
         mail_status=mail.status(current_app.config), mail_on=mail.is_configured(current_app.config),
-        events=len(ics.entries(db)), errors=errors or {}, form=form)
+        events=len(ics.entries(db)), errors=problems or {}, form=form, recompute_job=recompute.latest_job(db))
 
 
 @bp.get("/calendar")
@@ -129,11 +130,11 @@ def save_settings():
     values = {name: form[name].strip() for name in deadlines.SETTING_KEYS if name != "digest" and name in form}
     values["digest"] = form.get("digest") == "1"
     try:
-        deadlines.save_settings(db, values)
-    except ValueError as e:
-        return _calendar_page(db, {"settings": str(e)}, form), 400
-    count = deadlines.refresh_all(db, clock.today(), deadlines.load_settings(db, current_app.config))
-    flash(f"Reminder settings saved; deadlines and reminders recomputed for {count} request(s).")
+        recompute.settings_saved(db, values, config=current_app.config, actor=actor_id())
+    except errors.Invalid as e:
+        return _calendar_page(db, dict(e.errors, settings=str(e)), form), 400
+    flash("Reminder settings saved. Deadlines and reminders are being recomputed in the background; "
+          "the progress is shown below.")
     return redirect(url_for(".calendar_page"), code=303)
 
 
@@ -149,12 +150,7 @@ def reminder_list():
 
 @bp.get("/requests/<int:request_id>/dates")
 def request_dates(request_id):
-    db = get_db()
-    try:
-        context_values = request_context(db, request_id)
-    except deadlines.UnknownRequest as e:
-        abort(404, description=str(e))
-    return render_template("deadlines/request.html", **context_values)
+    return render_template("deadlines/request.html", **request_context(get_db(), request_id))
 
 
 def _request_page(request_id):
@@ -173,10 +169,7 @@ def _reminder_of(request_id, reminder_id) -> dict:
 def set_kinds(request_id):
     db = get_db()
     off = [k for k in reminders.PLANNED_KINDS if request.form.get(f"on_{k}") != "1"]
-    try:
-        reminders.set_disabled_kinds(db, request_id, off)
-    except (reminders.ReminderError, deadlines.UnknownRequest) as e:
-        abort(400 if isinstance(e, reminders.ReminderError) else 404, description=str(e))
+    recompute.reminder_kinds(db, request_id, off, config=current_app.config)
     flash("Reminder choices saved." + (f" Off: {', '.join(reminders.KINDS[k] for k in off)}." if off else ""))
     return _back(_request_page(request_id))
 
@@ -186,8 +179,8 @@ def add_custom(request_id):
     db = get_db()
     try:
         reminders.add_custom(db, request_id, request.form.get("on", ""), request.form.get("note", ""),
-                             actor=actor_id())
-    except reminders.ReminderError as e:
+                             settings=deadlines.load_settings(db, current_app.config), actor=actor_id())
+    except (errors.Invalid, errors.Conflict) as e:
         flash(f"Reminder not added: {e}")
     else:
         flash(f"You will be reminded on {request.form.get('on')}.")
@@ -199,7 +192,7 @@ def retry(request_id, reminder_id):
     _reminder_of(request_id, reminder_id)
     try:
         reminders.retry_now(get_db(), reminder_id)
-    except reminders.ReminderError as e:
+    except errors.Conflict as e:
         flash(str(e))
     else:
         flash("The reminder will be sent again within a minute.")
@@ -211,7 +204,7 @@ def delete(request_id, reminder_id):
     _reminder_of(request_id, reminder_id)
     try:
         reminders.delete_pending(get_db(), reminder_id, request_id)
-    except reminders.ReminderError as e:
+    except (errors.NotFound, errors.Conflict) as e:
         flash(str(e))
     else:
         flash("Reminder removed.")

@@ -1,0 +1,55 @@
+"""The texts of reminders: e-mails, digests and in-app notifications, from Jinja templates.
+
+The templates sit in ``templates/email/`` and ``templates/notifications/`` (found through
+:data:`foia.resources.TEMPLATES`) and are rendered with plain Jinja, no Flask. Each renders a
+``Subject:`` line, a blank line and the body, like an e-mail file, so the wording is edited in
+one place.
+"""
+import functools
+
+import jinja2
+
+from ..resources import TEMPLATES
+
+
+@functools.cache
+def _environment() -> jinja2.Environment:
+    # Plain text: nothing to escape. StrictUndefined: a misspelt variable is an error, not a gap.
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=False,
+                              trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+                              undefined=jinja2.StrictUndefined)
+
+
+def render(template: str, **context) -> tuple[str, str]:
+    """(subject, body) of a message template."""
+    text = _environment().get_template(template).render(**context)
+    head, _, body = text.partition("\n\n")
+    if not head.startswith("Subject: "):
+        raise ValueError(f"{template} must begin with a 'Subject: ' line and a blank line")
+    return head.removeprefix("Subject: ").strip(), body.strip("\n") + "\n"
+
+
+def _context(row: dict, config: dict | None) -> dict:
+    base = ((config or {}).get("BASE_URL") or "").rstrip("/")
+    return {
+        "r": row,
+        "about": row.get("about") or row["due_at"][:10],
+        "follow_up_only": row["kind"] in ("due_today", "follow_up") and row.get("target_kind") == "follow_up",
+        "link": f"{base}/requests/{row['request_id']}" if base else "",
+    }
+
+
+def compose(row: dict, config: dict | None = None) -> tuple[str, str]:
+    """Subject and body of a reminder e-mail, from the row as claimed (joined with its request)."""
+    return render("email/reminder.txt", **_context(row, config))
+
+
+def notification(row: dict, config: dict | None = None) -> tuple[str, str]:
+    """Title and text of a reminder in the in-app inbox."""
+    return render("notifications/reminder.txt", **_context(row, config))
+
+
+def digest(rows: list[dict], day, config: dict | None = None) -> tuple[str, str]:
+    """One e-mail for several reminders to one recipient."""
+    messages = [dict(zip(("subject", "body"), compose(row, config))) for row in rows]
+    return render("email/digest.txt", messages=messages, day=day.isoformat())
