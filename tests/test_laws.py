@@ -115,7 +115,7 @@ def test_every_appeal_route_appears():
 @pytest.mark.parametrize("code, deadline, after_silence", [
     ("PA", laws.Period(15, "business"), "deemed_denial"),
     ("IL", laws.Period(60, "calendar"), "deemed_denial"),
-    ("IN", laws.Period(30, "calendar"), "none"),
+    ("IN", laws.Period(30, "calendar"), "deemed_denial"),  # IC 5-14-3-9: silence is a denial
     ("CT", laws.Period(30, "calendar"), "deemed_denial"),
     ("NJ", laws.Period(45, "calendar"), "deemed_denial"),
     ("MA", laws.Period(90, "calendar"), "receipt"),

@@ -340,3 +340,13 @@ def test_recompute_follows_a_law_row_change_and_an_operative_date(db):
     stored = db["request_dates"].get(request_id)
     assert stored["due"] == "2026-09-11"
     assert db["requests"].get(request_id)["due_on"] == "2026-09-11"
+
+
+def test_a_deadline_counted_from_a_written_denial_is_not_counted_from_silence():
+    # Federal FOIA: silence means constructive exhaustion (sue at once); the 90-day appeal runs from
+    # an adverse determination only.
+    dates = compute("US", timeline(("filed", "2026-07-01")), "2026-09-01")
+    assert dates.deemed_denied_on == D("2026-07-31")
+    assert dates.appeal["due"] is None and dates.appeal_is_default
+    assert any("runs from a written adverse determination, not from silence" in line
+               for line in dates.explain["appeal"])

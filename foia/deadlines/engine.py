@@ -34,6 +34,8 @@ CLARIFICATION_KINDS = frozenset({"clarification_requested", "clarification_answe
 # Events that show the agency has acknowledged (or answered) the request.
 ACKNOWLEDGING_KINDS = ("acknowledged", "extension_claimed", "clarification_requested", "fee_estimate",
                        "partial_release", "records_released", "no_records", "denied")
+# Acknowledging events a clock "from the acknowledgement" can count from (a final answer cannot).
+ANCHOR_KINDS = ("acknowledged", "extension_claimed", "clarification_requested", "fee_estimate", "partial_release")
 # Events that end the agency's silence for good (no deemed denial after them).
 ANSWERING_KINDS = frozenset({"records_released", "no_records", "denied", "withdrawn", "closed"})
 # Events that carry a date the agency stated, and the payload field that holds it.
@@ -339,7 +341,7 @@ def compute(law: laws.Law, events: list[dict], today: dt.date, closed_days=None,
     # no-records answer, the latest date the agency stated, the first answer.
     first, clarifications, extensions = {}, [], []
     denial = no_records = stated = None
-    acknowledged_on = None
+    acknowledged_on = anchor_on = None
     for event in timeline:
         kind = event["kind"]
         if kind not in first:
@@ -360,6 +362,8 @@ def compute(law: laws.Law, events: list[dict], today: dt.date, closed_days=None,
                 stated = (event, day)
         if kind in ACKNOWLEDGING_KINDS and acknowledged_on is None:
             acknowledged_on = as_date(event["occurred_on"])
+        if kind in ANCHOR_KINDS and anchor_on is None:
+            anchor_on = as_date(event["occurred_on"])
     start_event = first.get("received_by_agency") or first.get("filed")
     if start_event is None:
         if explain:
@@ -396,7 +400,8 @@ def compute(law: laws.Law, events: list[dict], today: dt.date, closed_days=None,
     _acknowledgement(result, law, cal, day0, explain)
     count = None
     if law.respond.period is not None:
-        count = _respond(result, law, cal, day0, pauses, restart_full, explain)
+        anchor_on = max(anchor_on, day0) if anchor_on is not None else None
+        count = _respond(result, law, cal, day0, anchor_on, pauses, restart_full, explain)
         if count is not None:
             _extensions(result, law, extensions, extended, count, cal, day0, pauses, restart_full, explain)
     else:
@@ -429,14 +434,15 @@ def _acknowledgement(result, law, cal, day0, explain):
         lines += _skipped_lines(skipped)
 
 
-def _respond(result, law, cal, day0, pauses, restart_full, explain):
-    """The first statutory response deadline (``due``); returns the finished count, or None while paused."""
+def _respond(result, law, cal, day0, acknowledged_on, pauses, restart_full, explain):
+    """The first statutory response deadline (``due``); returns the finished count, or None while paused.
+    ``acknowledged_on``: the first acknowledgement a clock from the acknowledgement counts from."""
     clock, period = law.respond, law.respond.period
     lines = result.explain.setdefault("due", []) if explain else []
     anchor, origin_words = day0, "day 0"
     if clock.start == "acknowledgement":
-        if result.acknowledged_on is not None:
-            anchor, origin_words = result.acknowledged_on, f"the acknowledgement of {result.acknowledged_on}"
+        if acknowledged_on is not None:
+            anchor, origin_words = acknowledged_on, f"the acknowledgement of {acknowledged_on}"
         elif result.acknowledge_by is not None:
             anchor = result.acknowledge_by
             origin_words = (f"{result.acknowledge_by}, the last day the agency may acknowledge the request "
@@ -692,7 +698,7 @@ def _deemed_denial(result, law, cal, day0, explain):
 def _appeal(result, law, cal, settings, denial, no_records, day0, explain):
     """The appeal after a denial, a no-records answer or a deemed denial that has happened."""
     route = law.appeal
-    start = None
+    start, silent = None, False
     if denial is not None and result.status == "denied":
         start = result.denied_on = as_date(denial["occurred_on"])
         what = f"the denial of {start}"
@@ -700,21 +706,21 @@ def _appeal(result, law, cal, settings, denial, no_records, day0, explain):
         start = as_date(no_records["occurred_on"])
         what = f"the no-records answer of {start}"
     elif result.deemed_denied_on is not None and result.deemed_denied_on <= result.today:
+        silent = True
         if route.after_silence == "receipt":
             start, what = day0, f"the request of {day0} (the agency did not respond in time)"
         else:
             start = result.deemed_denied_on
             what = f"the deemed denial of {start}"
-            if route.after_silence == "none" and route.deadline is not None:
-                what += (" (the appeal table counts from a denial; silence is a denial under this law, so the "
-                         "deadline is counted from the deemed denial, the earlier and safer date)")
     if start is None:
         return
     due, skipped, how = (None, [], "")
-    if route.deadline is not None:
+    # A deadline that runs from a written denial only is not counted from silence.
+    counts = route.deadline is not None and not (silent and route.after_silence == "none")
+    if counts:
         due, skipped, how = _add(cal, start, route.deadline, explain)
     day_type = None
-    if route.deadline is not None:
+    if counts:
         day_type = "years" if route.deadline.years else route.deadline.day_type
     result.appeal = {
         "route": route.route,
@@ -747,7 +753,10 @@ def _appeal(result, law, cal, settings, denial, no_records, day0, explain):
         result.appeal_by, rolled = cal.roll_forward(start + dt.timedelta(days=days))
         result.appeal_is_default = True
         if explain:
-            if not route.deadline_verified:
+            if route.deadline is not None:
+                lines.append(f"The {route.deadline} deadline runs from a written {route.deadline_from.replace('_', ' ')}, "
+                             f"not from silence: {route.deemed_denial_text or 'the requester may act now'}")
+            elif not route.deadline_verified:
                 lines.append(f"The appeal deadline is not verified ({route.deadline_text}): check it before relying "
                              "on any date.")
             else:
