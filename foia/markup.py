@@ -1,11 +1,16 @@
 """The small Markdown subset letters are written in, parsed into a tree both renderers consume.
 
 Blocks: ``#``/``##``/``###`` headings (one line each), paragraphs, numbered lists (``1.`` or
-``1)``), bulleted lists (``-``, ``*``, ``+``). Inline: ``**bold**``, ``*italic*``, backslash escapes
+``1)``), bulleted lists (``-``, ``*``, ``+``). A line ``{: .name}`` right after a block gives it one
+of the letter's part names (:data:`PARTS`: ``date``, ``address``, ``subject``...), which both renderers
+space the way a letter is spaced. Inline: ``**bold**``, ``*italic*``, backslash escapes
 (``\\*`` is a literal star) and hard line breaks (a line ending in ``\\`` or two spaces), which keep
 address blocks on separate lines. Nothing else is special: raw HTML is plain text, and the HTML
 renderer escapes it. A list item continues on following indented lines; an unindented line ends
 the list. A blank line ends a paragraph; list items separated by blank lines stay in one list.
+
+Text gets letter typography as it is parsed (:func:`typography`): curly quotes and apostrophes, and
+a no-break space after "§" so a section sign never ends a line apart from its number.
 
 Because the PDF (via :func:`to_html`) and the DOCX are both built from the same :class:`Block` list,
 they carry the same words in the same order.
@@ -15,6 +20,9 @@ import html
 import re
 
 ESCAPABLE = "\\`*_{}[]<>()#+-.!|~"
+NBSP = "\u00a0"
+# The parts of a letter a block can be marked as, in the order a letter has them.
+PARTS = ("date", "via", "address", "subject", "salutation", "thanks", "closing", "signature", "enclosures")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,11 +39,13 @@ class Run:
 class Heading:
     level: int
     runs: list[Run]
+    part: str = ""
 
 
 @dataclasses.dataclass
 class Paragraph:
     runs: list[Run]
+    part: str = ""  # one of PARTS, or "" for body text
 
 
 @dataclasses.dataclass
@@ -43,6 +53,7 @@ class ListBlock:
     ordered: bool
     start: int
     items: list[list[Run]]
+    part: str = ""
 
 
 Block = Heading | Paragraph | ListBlock
@@ -50,6 +61,7 @@ Block = Heading | Paragraph | ListBlock
 _HEADING = re.compile(r"^(#{1,3})[ \t]+(.*?)[ \t]*#*[ \t]*$")
 _BULLET = re.compile(r"^[ ]{0,3}([-*+])[ \t]+(.*)$")
 _NUMBER = re.compile(r"^[ ]{0,3}(\d{1,9})[.)][ \t]+(.*)$")
+_PART = re.compile(r"^\{:[ \t]*\.([a-z]+)[ \t]*\}[ \t]*$")
 
 
 def escape(text: str) -> str:
@@ -64,7 +76,7 @@ def escape(text: str) -> str:
         line = line.rstrip(" \t").replace("\\", "\\\\").replace("*", "\\*")
         body = line.lstrip(" \t")
         indent = line[: len(line) - len(body)]
-        if body[:1] in ("#", "-", "+"):
+        if body[:1] in ("#", "-", "+", "{"):
             body = "\\" + body
         else:
             body = re.sub(r"^(\d+)([.)])", r"\1\\\2", body)
@@ -102,6 +114,13 @@ def parse(source: str) -> list[Block]:
         if not line.strip():
             close_paragraph()
             close_item()
+            continue
+        part = _PART.match(line.strip())
+        if part and part.group(1) in PARTS:
+            close_paragraph()
+            close_list()
+            if blocks:
+                blocks[-1].part = part.group(1)
             continue
         heading = _HEADING.match(line)
         bullet = _BULLET.match(line)
@@ -204,7 +223,40 @@ def parse_inline(text: str) -> list[Run]:
         cleaned.pop()
     if cleaned:
         cleaned[-1] = dataclasses.replace(cleaned[-1], text=cleaned[-1].text.rstrip())
-    return [run for run in cleaned if run.br or run.text]
+    return _typeset([run for run in cleaned if run.br or run.text])
+
+
+_OPENS_AFTER = set(" \t\n\u00a0=([{\u2014\u2013/-\u201c\u2018")
+
+
+def typography(text: str, before: str = "") -> str:
+    """Curly quotes and apostrophes, and a no-break space after "§" / "§§".
+
+    ``before`` is the character preceding ``text`` (so a quote right after a bold run closes).
+    """
+    out = []
+    previous = before
+    for char in text:
+        if char == '"':
+            char = "\u201c" if not previous or previous in _OPENS_AFTER else "\u201d"
+        elif char == "'":
+            char = "\u2018" if not previous or previous in _OPENS_AFTER else "\u2019"
+        out.append(char)
+        previous = char
+    return re.sub(r"(§+)[ \t]+", lambda m: m.group(1) + NBSP, "".join(out))
+
+
+def _typeset(runs: list[Run]) -> list[Run]:
+    typeset, previous = [], ""
+    for run in runs:
+        if run.br:
+            typeset.append(run)
+            previous = "\n"
+            continue
+        text = typography(run.text, previous)
+        typeset.append(dataclasses.replace(run, text=text))
+        previous = text[-1:]
+    return typeset
 
 
 def plain_text(runs: list[Run]) -> str:
@@ -242,13 +294,14 @@ def to_html(blocks: list[Block]) -> str:
     """An HTML fragment for the blocks; every piece of text is escaped."""
     out = []
     for block in blocks:
+        css = f' class="{block.part}"' if block.part else ""
         if isinstance(block, Heading):
-            out.append(f"<h{block.level}>{runs_html(block.runs)}</h{block.level}>")
+            out.append(f"<h{block.level}{css}>{runs_html(block.runs)}</h{block.level}>")
         elif isinstance(block, Paragraph):
-            out.append(f"<p>{runs_html(block.runs)}</p>")
+            out.append(f"<p{css}>{runs_html(block.runs)}</p>")
         else:
             tag = "ol" if block.ordered else "ul"
             start = f' start="{block.start}"' if block.ordered and block.start != 1 else ""
             items = "".join(f"<li>{runs_html(item)}</li>\n" for item in block.items)
-            out.append(f"<{tag}{start}>\n{items}</{tag}>")
+            out.append(f"<{tag}{start}{css}>\n{items}</{tag}>")
     return "\n".join(out) + "\n"

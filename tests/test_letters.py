@@ -4,12 +4,18 @@ import hashlib
 import io
 import re
 import shutil
+import subprocess
+import zipfile
 
 import docx
 import pypdf
 import pytest
+from docx.oxml.ns import qn
 
-from foia import agencies, letters, markup, requests
+from foia import agencies, laws, letters, markup, requests
+from foia import db as db_module
+from foia.errors import FoiaError, Invalid, NotFound
+from foia.filestore import LocalStore
 
 REQUESTER = {
     "name": "Jane Doe",
@@ -44,8 +50,18 @@ def pdf_text(data: bytes) -> str:
 
 
 def flat(text: str) -> str:
-    """Text without whitespace: the PDF wraps lines where the words have spaces, or none (after a dash)."""
-    return "".join(text.split())
+    """Text without whitespace, with letter typography (curly quotes, no-break space after "§"):
+    the PDF wraps lines where the words have spaces, or none (after a dash)."""
+    return "".join(markup.typography(text).split())
+
+
+def docx_text(data: bytes) -> str:
+    return "\n".join(p.text for p in docx_paragraphs(data))
+
+
+@pytest.fixture
+def files(app):
+    return LocalStore(app.config["FILES_DIR"])
 
 
 def pdf_fonts(data: bytes) -> list[tuple[str, bool]]:
@@ -80,8 +96,9 @@ def assert_same_paragraphs(pdf: bytes, docx_bytes: bytes):
     Whitespace is left out of the comparison: the PDF wraps lines (also after a dash) where the
     DOCX has none.
     """
-    # Page footers, and list numbers (which pypdf gives at the end of each page), are not paragraphs.
-    pages = re.sub(r"^(Page \d+ of \d+|\d+\. ?)$", "", pdf_text(pdf), flags=re.M)
+    # Page footers and running headers, and list numbers (which pypdf gives at the end of each page),
+    # are not paragraphs.
+    pages = re.sub(r"^(Page \d+ of \d+|\d+\. ?|.* · .* · .*, \d{4})$", "", pdf_text(pdf), flags=re.M)
     text = "".join(pages.split())
     position = 0
     paragraphs = ["".join(p.text.split()) for p in docx_paragraphs(docx_bytes)]
@@ -92,20 +109,16 @@ def assert_same_paragraphs(pdf: bytes, docx_bytes: bytes):
         position = found + len(paragraph)
 
 
-@pytest.mark.parametrize("state, words", [
-    ("PA", "within 5 business days, as 65 P.S. § 67.101 et seq.; §§ 67.901, 67.902 requires"),
-    ("GA", "within 3 business days, as O.C.G.A. § 50-18-70 et seq.; § 50-18-71(b)(1)(A) requires"),
-    ("CA", "within 10 calendar days, as Cal. Gov. Code § 7922.535 (formerly § 6253(c)); § 7920.000 et seq. requires"),
-])
-def test_citation_and_period(ldb, state, words):
+@pytest.mark.parametrize("state", ["PA", "GA", "CA"])
+def test_citation_and_period(ldb, state):
     request_id = make_request(ldb, state)
-    law = ldb["laws"].get(state)
+    law = laws.get(ldb, state)
     letter, pdf, docx_bytes = both(ldb, request_id)
-    for text in (flat(pdf_text(pdf)), flat("\n".join(p.text for p in docx_paragraphs(docx_bytes)))):
+    for text in (flat(pdf_text(pdf)), flat(docx_text(docx_bytes))):
         assert flat(f"Springfield Police Department {state}") in text
-        assert flat(law["law_name"]) in text
-        assert flat(law["citation"]) in text
-        assert flat(words) in text
+        assert flat(law.law_name) in text
+        assert flat(law.citation) in text
+        assert flat(f"within {law.response_days} {law.day_type} days, as {law.citation} requires") in text
         assert flat("Jane Doe") in text
         assert flat("estimated date") not in text
     assert_same_paragraphs(pdf, docx_bytes)
@@ -115,10 +128,14 @@ def test_law_without_a_fixed_period_asks_for_an_estimated_date(ldb):
     request_id = make_request(ldb, "FL")
     letter, pdf, docx_bytes = both(ldb, request_id)
     text = flat(pdf_text(pdf))
-    assert flat("Fla. Stat. ch. 119; § 119.07(1)(c)") in text
+    assert flat(laws.get(ldb, "FL").citation) in text
     assert flat("sets no fixed period for a response, so please tell me the estimated date") in text
     assert flat(" days, as ") not in text
     assert_same_paragraphs(pdf, docx_bytes)
+
+
+def typeset(text: str) -> str:
+    return markup.typography(text)
 
 
 def test_pdf_and_docx_structure(ldb):
@@ -131,12 +148,72 @@ def test_pdf_and_docx_structure(ldb):
     assert styles[0] == "Letterhead Name" and paragraphs[0].text == "Jane Doe"
     assert "Heading 2" in styles
     numbered = [p.text for p in paragraphs if p.style.name == "List Number"]
-    assert numbered == [c.letter_text for c in letters.categories() if c.key in ("agreement", "metrics", "oversight")]
-    section = docx.Document(io.BytesIO(docx_bytes)).sections[0]
-    assert section.left_margin.inches == 1 and section.page_width.inches == 8.5
+    assert numbered == [typeset(c.letter_text) for c in letters.categories()
+                        if c.key in ("agreement", "metrics", "oversight")]
+    # The letter's parts, in a letter's order, each in its own style.
+    parts = [s for s in styles if s.startswith("Letter ")]
+    assert parts == ["Letter Date", "Letter Via", "Letter Address", "Letter Subject", "Letter Salutation",
+                     "Letter Thanks", "Letter Closing", "Letter Signature"]
+    document = docx.Document(io.BytesIO(docx_bytes))
+    section = document.sections[0]
+    assert section.page_width.inches == 8.5 and section.page_height.inches == 11
+    assert [m.inches for m in (section.left_margin, section.right_margin, section.top_margin,
+                               section.bottom_margin)] == [1, 1, 1, 1]
+    # Same as letter.css: @page margin 1in, 11pt on a 14pt line.
+    css = (letters.DEFAULT_TEMPLATES / "letter.css").read_text()
+    assert "margin: 1in;" in css and "font-size: 11pt;" in css and "line-height: 14pt;" in css
+    assert document.styles["Normal"].paragraph_format.line_spacing.pt == 14
+    # Later pages carry a running header; the first page has none.
+    assert section.different_first_page_header_footer
+    assert section.header.paragraphs[0].text == "Jane Doe · Springfield Police Department PA · September 15, 2026"
+    assert section.first_page_header.paragraphs[0].text == ""
     # The letter's words, in order, are exactly the DOCX's paragraphs.
     assert [p.text for p in paragraphs] == letter.texts()
     assert_same_paragraphs(pdf, docx_bytes)
+
+
+def resolved_font(document, paragraph) -> str:
+    """The font a word processor uses for a paragraph's text: the run, then the paragraph style and
+    the styles it is based on, then the document defaults; at each level a theme font wins over a
+    named one (which is how the headings of python-docx's template came out in Calibri)."""
+    levels = [r.element.rPr for r in paragraph.runs[:1]]
+    style = paragraph.style
+    while style is not None:
+        levels.append(style.element.rPr)
+        style = style.base_style
+    levels.append(document.styles.element.find(qn("w:docDefaults")).find(qn("w:rPrDefault")).find(qn("w:rPr")))
+    for rpr in levels:
+        fonts = rpr.find(qn("w:rFonts")) if rpr is not None else None
+        if fonts is None:
+            continue
+        if fonts.get(qn("w:asciiTheme")):
+            return "theme:" + fonts.get(qn("w:asciiTheme"))
+        if fonts.get(qn("w:ascii")):
+            return fonts.get(qn("w:ascii"))
+    return "theme:default"
+
+
+def fc_family(name: str) -> str:
+    """The family fontconfig (WeasyPrint's font lookup) gives for a font name."""
+    return subprocess.run(["fc-match", "-f", "%{family[0]}", name], capture_output=True, text=True,
+                          check=True).stdout
+
+
+def test_docx_headings_resolve_to_the_pdf_font(ldb):
+    request_id = make_request(ldb, "CA")
+    _, pdf, docx_bytes = both(ldb, request_id)
+    document = docx.Document(io.BytesIO(docx_bytes))
+    headings = [p for p in document.paragraphs if p.style.name.startswith("Heading")]
+    body = [p for p in document.paragraphs if p.style.name in ("Normal", "List Number", "Letter Subject")]
+    assert headings and body
+    families = {resolved_font(document, p) for p in headings + body}
+    assert families == {"Times New Roman"}, families
+    # The PDF's fonts (bold for headings, regular for text) are that font as fontconfig finds it.
+    pdf_names = {re.sub(r"-(Bold|Italic|BoldItalic|Regular)$", "", name.split("+", 1)[-1]).replace("-", "")
+                 for name, _ in pdf_fonts(pdf)}
+    assert pdf_names == {fc_family("Times New Roman").replace(" ", "")}, pdf_names
+    styles_xml = document.styles.element.xml
+    assert "asciiTheme" not in styles_xml and "majorHAnsi" not in styles_xml
 
 
 def test_chosen_categories_only(ldb):
@@ -147,11 +224,12 @@ def test_chosen_categories_only(ldb):
     for category in letters.categories():
         assert (flat(category.letter_text) in text) == (category.key in chosen), category.key
     numbered = [p.text for p in docx_paragraphs(docx_bytes) if p.style.name == "List Number"]
-    assert [n[:24] for n in numbered] == ["Records of requests for ", "Policies that govern the"]
-    with pytest.raises(letters.LetterError, match="choose at least one record category"):
+    assert [n[:24] for n in numbered] == ["Logs and metadata of req", "Policies that govern the"]
+    with pytest.raises(Invalid, match="choose at least one record category"):
         letters.render(ldb, request_id, options={"categories": []}, today=DAY)
-    with pytest.raises(letters.LetterError, match="unknown category 'bodycams'"):
+    with pytest.raises(Invalid, match="unknown category 'bodycams'") as raised:
         letters.render(ldb, request_id, options={"categories": "bodycams"}, today=DAY)
+    assert raised.value.field == "categories"
 
 
 def test_categories_follow_the_checklist():
@@ -159,17 +237,46 @@ def test_categories_follow_the_checklist():
     items = dict(re.findall(r"^(\d+)\. (.+?)(?=^\d+\. |^\s*$)", source, re.M | re.S))
     assert len(items) == 12
     table = letters.categories()
-    assert [c.number for c in table] == list(range(1, 13))
-    assert len({c.key for c in table}) == 12
-    for category in table:
+    assert [c.number for c in table] == list(range(1, len(table) + 1))
+    assert len({c.key for c in table}) == len(table)
+    checklist = [c for c in table if c.source == "checklist"]
+    assert [c.number for c in checklist] == list(range(1, 13))
+    for category in checklist:
         assert flat(items[str(category.number)]).startswith(flat(category.checklist)), category.key
+    assert {c.key for c in table if c.source == "review"} == {
+        "integrations", "emergency-requests", "neighbors-posts", "free-devices"}
+    assert {c.source for c in table} == {"checklist", "review"}
 
 
+def test_new_categories_and_video_logs_first(ldb):
+    request_id = make_request(ldb, "IL")
+    letter, pdf, docx_bytes = both(ldb, request_id)
+    for text in (flat(pdf_text(pdf)), flat(docx_text(docx_bytes))):
+        assert flat("connecting Ring or the Neighbors app with Axon (including Axon Fusus and Evidence.com) or "
+                    "Flock Safety, and the records of \"Community Requests\"") in text
+        assert flat("Emergency disclosure requests, subpoenas, warrants, court orders and other legal process "
+                    "the agency sent to Ring or Amazon") in text
+        assert flat("The agency's own posts, alerts, comments and replies in the Neighbors app") in text
+        assert flat("given to the agency or its officers free of charge or at a discount") in text
+        assert flat("Logs and metadata of requests for residents' video") in text
+        assert flat("not the footage itself") in text
+        assert flat("Copies of the video footage itself") not in text
+    _, with_footage, _ = both(ldb, request_id, options={"footage": True})
+    assert flat("Copies of the video footage itself that the agency received") in flat(pdf_text(with_footage))
+
+
+TODAY_WORDS = "September 15, 2026"
 CLAUSES = [
     # option, value that adds the clause, value that removes it, words of the clause
-    ("date_from", "2018-01-01", "", "from January 1, 2018 to the date of your search"),
-    ("parties", "Chief Ann Smith; Lt. Bo Li", "", "name, or were sent to or from, Chief Ann Smith and Lt. Bo Li"),
-    ("domains", "ring.com, amazon.com", "", "sent to or from the domains ring.com and amazon.com"),
+    ("date_from", "2018-01-01", "", f"from January 1, 2018 through {TODAY_WORDS}, the date of this letter"),
+    ("parties", "Chief Ann Smith; Lt. Bo Li", "", "and messages sent to or from Chief Ann Smith and Lt. Bo Li"),
+    ("domains", "ring.com", "", "messages sent to or from @ring.com, and to or from"),
+    ("keyword_domains", "amazon.com", "", "to or from @amazon.com containing Ring, Neighbors, NPSS, Request for "
+                                          "Assistance, Community Request, Axon, Fusus, or Flock"),
+    ("custodians", "the records unit; the chief's office", "",
+     "these records are most likely held by the records unit and the chief's office"),
+    ("search_terms", "Ring; Neighbors", "", 'a search for "Ring" or "Neighbors" should find most of them'),
+    ("footage", True, False, "Copies of the video footage itself"),
     ("fee_waiver", True, False, "I ask you to waive all fees."),
     ("public_interest", "The public deserves to know.", "", "The public deserves to know."),
     ("fee_ceiling", "40", "", "If fees will exceed $40, please tell me before incurring them"),
@@ -186,19 +293,118 @@ def test_each_option_clause(ldb, option, on, off, words):
     _, pdf_on, docx_on = both(ldb, request_id, options={option: on})
     _, pdf_off, docx_off = both(ldb, request_id, options={option: off})
     assert flat(words) in flat(pdf_text(pdf_on))
-    assert flat(words) in flat(" ".join(p.text for p in docx_paragraphs(docx_on)))
+    assert flat(words) in flat(docx_text(docx_on))
     assert flat(words) not in flat(pdf_text(pdf_off))
-    assert flat(words) not in flat(" ".join(p.text for p in docx_paragraphs(docx_off)))
+    assert flat(words) not in flat(docx_text(docx_off))
+
+
+def test_default_scope(ldb):
+    """From 2018-01-01 to the letter's date; every message to or from @ring.com, @amazon.com only
+    with a search term; custodians and search terms suggested."""
+    request_id = make_request(ldb, "CA")
+    letter, pdf, docx_bytes = both(ldb, request_id)
+    for text in (flat(pdf_text(pdf)), flat(docx_text(docx_bytes))):
+        assert flat("covers records created, sent or received from January 1, 2018 through September 15, 2026, "
+                    "the date of this letter.") in text
+        assert flat("this request covers messages sent to or from @ring.com, and to or from @amazon.com "
+                    "containing Ring, Neighbors, NPSS, Request for Assistance, Community Request, Axon, Fusus, "
+                    "or Flock.") in text
+        assert flat("sent to or from the domains") not in text  # amazon.com is never asked for whole
+        assert flat("records that name") not in text
+        assert flat("most likely held by the office of the chief or sheriff, the public information officer") in text
+        assert flat('a search for "Ring", "Neighbors", "NPSS"') in text
+    dated = letters.render(ldb, request_id, options={"date": "2026-10-01"}, today=DAY)
+    assert "through October 1, 2026, the date of this letter" in " ".join(dated.texts())
 
 
 def test_date_range_both_ends(ldb):
     request_id = make_request(ldb, "PA")
-    letter = letters.render(ldb, request_id, options={"date_from": "2018-01-01", "date_to": "2024-12-31"}, today=DAY)
-    assert "from January 1, 2018 through December 31, 2024" in letter.markdown
-    with pytest.raises(letters.LetterError, match="date_from"):
+    letter = letters.render(ldb, request_id, options={"date_from": "2019-01-01", "date_to": "2024-12-31"}, today=DAY)
+    assert "from January 1, 2019 through December 31, 2024." in " ".join(letter.texts())
+    none = letters.render(ldb, request_id, options={"date_from": ""}, today=DAY)
+    assert f"up to and including {TODAY_WORDS}, the date of this letter" in " ".join(none.texts())
+    with pytest.raises(Invalid, match="date_from") as raised:
         letters.render(ldb, request_id, options={"date_from": "2025-01-01", "date_to": "2024-12-31"}, today=DAY)
-    with pytest.raises(letters.LetterError, match="date_to: '2024-13-01' is not a date"):
+    assert raised.value.field == "date_from"
+    with pytest.raises(Invalid, match="date_to: '2024-13-01' is not a date") as raised:
         letters.render(ldb, request_id, options={"date_to": "2024-13-01"}, today=DAY)
+    assert raised.value.field == "date_to"
+
+
+@pytest.mark.parametrize("title, description, subject, item", [
+    ("Flock and Axon integration records", "",
+     "request: Flock and Axon integration records", "Flock and Axon integration records."),
+    ("Drone program", "Flight logs of the police drone program.",
+     "request: Drone program", "Records about Drone program: Flight logs of the police drone program."),
+    ("Ring partnership records", "Only the 2023 renewal, please.",
+     "request: records of the Springfield Police Department PA's partnership with Ring",
+     "Only the 2023 renewal, please."),
+    ("Ring partnership records", "", "partnership with Ring", None),
+])
+def test_request_title_and_description(ldb, title, description, subject, item):
+    agency_id, _ = agencies.upsert(ldb, {"name": "Springfield Police Department PA", "state": "PA",
+                                         "kind": "police", "records_email": "records@example.gov"})
+    request_id = requests.create_request(ldb, agency_id=agency_id, title=title, description=description)
+    letter, pdf, docx_bytes = both(ldb, request_id)
+    (re_line,) = [markup.plain_text(b.runs) for b in letter.blocks if b.part == "subject"]
+    assert re_line.startswith("Re: ") and typeset(subject) in re_line
+    numbered = [p.text for p in docx_paragraphs(docx_bytes) if p.style.name == "List Number"]
+    if item:
+        assert numbered[0] == typeset(item)
+        assert len(numbered) == len(letters.categories()) + 1
+    else:
+        assert len(numbered) == len(letters.categories())
+    assert_same_paragraphs(pdf, docx_bytes)
+
+
+@pytest.mark.parametrize("method, via", [
+    ("email", "Via e-mail to records@example.gov"),
+    ("mail", "Via U.S. Mail"),
+])
+def test_via_line(ldb, method, via):
+    request_id = make_request(ldb, "PA", method=method)
+    letter = letters.render(ldb, request_id, today=DAY)
+    assert [markup.plain_text(b.runs) for b in letter.blocks if b.part == "via"] == [via]
+
+
+def test_letter_layout_parts_in_html(ldb):
+    request_id = make_request(ldb, "PA")
+    html = letters.to_html(letters.render(ldb, request_id, today=DAY))
+    order = [html.index(f'class="{part}"') for part in
+             ("date", "via", "address", "subject", "salutation", "thanks", "closing", "signature")]
+    assert order == sorted(order)
+    assert '<div class="running-header">Jane Doe · Springfield Police Department PA · September 15, 2026</div>' in html
+
+
+def test_running_header_on_later_pages_only(ldb):
+    long_text = "\n\n".join("Records of the program and its data " * 30 for _ in range(6))
+    request_id = make_request(ldb, "GA", description=long_text)
+    _, pdf, _ = both(ldb, request_id)
+    pages = [page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf)).pages]
+    assert len(pages) >= 3
+    header = "Jane Doe · Springfield Police Department GA · September 15, 2026"
+    assert header not in pages[0]
+    assert all(header in page.splitlines() for page in pages[1:])
+
+
+def test_section_sign_never_ends_a_line(ldb):
+    # Many "§ n" of different lengths: without the no-break space some would break after "§".
+    description = " ".join(f"See § {n * 7}{'0' * (n % 4)} and §§ {n}.{n % 9}." for n in range(1, 160))
+    request_id = make_request(ldb, "CA", description=description)
+    _, pdf, docx_bytes = both(ldb, request_id)
+    lines = [line.rstrip() for page in pypdf.PdfReader(io.BytesIO(pdf)).pages
+             for line in page.extract_text().splitlines()]
+    assert sum("§" in line for line in lines) > 40
+    assert not [line for line in lines if line.endswith("§")]
+    assert "§\u00a07" in docx_text(docx_bytes) and "§ 7" not in docx_text(docx_bytes)
+
+
+def test_curly_quotes_in_both_formats(ldb):
+    request_id = make_request(ldb, "PA")
+    _, pdf, docx_bytes = both(ldb, request_id)
+    for text in (pdf_text(pdf), docx_text(docx_bytes)):
+        assert "\u201cRequest for Assistance\u201d" in text and "agency\u2019s" in text
+        assert '"' not in text and "'" not in text
 
 
 @pytest.mark.parametrize("state, offered", [("US", "5 U.S.C. § 552(a)(6)(E)"), ("UT", "Utah Code § 63G-2-204"), ("PA", None)])
@@ -208,7 +414,7 @@ def test_expedited_processing_only_where_the_law_offers_it(ldb, state, offered):
                             today=DAY)
     text = " ".join(letter.texts())
     if offered:
-        assert f"I ask for expedited processing under {offered}" in text
+        assert typeset(f"I ask for expedited processing under {offered}") in text
         assert "A council vote is near." in text
         assert not letter.warnings
     else:
@@ -219,22 +425,24 @@ def test_expedited_processing_only_where_the_law_offers_it(ldb, state, offered):
 
 
 def test_html_and_markdown_in_fields_are_shown_literally(ldb):
-    evil = '<b>Evil</b> & *Co* # <script>alert(1)</script>'
-    request_id = make_request(ldb, "PA", name=evil, description="1. **not a list**\n<img src=x>")
+    evil = '<b>Evil</b> & *Co* # <script>alert(1)</script> {: .date}'
+    request_id = make_request(ldb, "PA", name=evil, description="1. **not a list**\n<img src=x>\n{: .closing}")
     letters.save_requester(ldb, dict(REQUESTER, name="Jane <i>Doe</i> **Bold**"))
     letter, pdf, docx_bytes = both(ldb, request_id)
     html = letters.to_html(letter)
     assert "<script>" not in html and "<b>Evil" not in html and "<img" not in html and "<i>" not in html
     assert "&lt;b&gt;Evil&lt;/b&gt; &amp; *Co* # &lt;script&gt;" in html
     pdf_words = flat(pdf_text(pdf))
-    docx_words = flat(" ".join(p.text for p in docx_paragraphs(docx_bytes)))
+    docx_words = flat(docx_text(docx_bytes))
     for words in (pdf_words, docx_words):
         assert flat(evil) in words
-        assert flat("1. **not a list** <img src=x>") in words
+        assert flat("1. **not a list** <img src=x> {: .closing}") in words
         assert flat("Jane <i>Doe</i> **Bold**") in words
     for paragraph in docx_paragraphs(docx_bytes):
         assert not any(run.bold for run in paragraph.runs if "not a list" in run.text)
         assert not any(run.italic for run in paragraph.runs if "Co" in run.text)
+    assert [b.part for b in letter.blocks].count("date") == 1  # a value cannot mark a part
+    assert [b.part for b in letter.blocks].count("closing") == 1
     assert_same_paragraphs(pdf, docx_bytes)
 
 
@@ -271,43 +479,46 @@ def test_missing_requester_settings_name_the_field(ldb):
     request_id = make_request(ldb, "PA")
     ldb["settings"].upsert({"key": "requester", "value": '{"name": "Jane Doe", "email": "jane@example.org"}'},
                            pk="key")
-    with pytest.raises(letters.LetterError, match="requester address is not set"):
+    with pytest.raises(Invalid, match="requester address is not set") as raised:
         letters.render(ldb, request_id, today=DAY)
+    assert raised.value.field == "address"
     ldb["settings"].delete("requester")
-    with pytest.raises(letters.LetterError, match="requester name is not set"):
+    with pytest.raises(Invalid, match="requester name is not set") as raised:
         letters.render(ldb, request_id, today=DAY)
-    with pytest.raises(letters.LetterError, match="requester email is required"):
+    assert set(raised.value.errors) == {"name", "address", "email"}
+    with pytest.raises(Invalid, match="requester email is required") as raised:
         letters.save_requester(ldb, dict(REQUESTER, email=""))
+    assert raised.value.errors == {"email": "requester email is required"}
 
 
-def test_agency_without_address_is_flagged_but_renders(ldb):
+def test_agency_without_address_is_flagged_but_renders(ldb, files):
     request_id = make_request(ldb, "PA", address="", email="")
     letter, pdf, docx_bytes = both(ldb, request_id)
     assert any("no mailing address" in w for w in letter.warnings)
     assert any("no records email" in w for w in letter.warnings)
     assert "Springfield Police Department PA" in pdf_text(pdf)
-    row = letters.generate(ldb, request_id, "pdf", ldb_letters_dir(ldb), today=DAY)
+    assert not [b for b in letter.blocks if b.part == "via"]  # nowhere to say it was e-mailed
+    row = letters.generate(ldb, request_id, "pdf", files, today=DAY)
     assert any("no mailing address" in w for w in row["warnings"])
 
 
-def ldb_letters_dir(db):
-    from pathlib import Path
-
-    return Path(db.conn.execute("PRAGMA database_list").fetchone()[2]).parent / "letters"
-
-
-def test_unknown_template_request_format_and_option(ldb):
+def test_unknown_template_request_format_and_option(ldb, files):
     request_id = make_request(ldb, "PA")
-    with pytest.raises(letters.LetterError, match="unknown letter template 'nope'.*ring-partnership"):
+    with pytest.raises(Invalid, match="unknown letter template 'nope'.*ring-partnership"):
         letters.render(ldb, request_id, "nope", today=DAY)
-    with pytest.raises(letters.LetterError, match="unknown letter template '../etc/passwd'"):
+    with pytest.raises(Invalid, match="unknown letter template '../etc/passwd'"):
         letters.render(ldb, request_id, "../etc/passwd", today=DAY)
-    with pytest.raises(letters.LetterError, match="unknown request 9999"):
+    with pytest.raises(LookupError, match="No request with id 9999"):
         letters.render(ldb, 9999, today=DAY)
-    with pytest.raises(letters.LetterError, match="unknown letter format 'odt'"):
-        letters.generate(ldb, request_id, "odt", ldb_letters_dir(ldb))
-    with pytest.raises(letters.LetterError, match="unknown letter option"):
+    with pytest.raises(Invalid, match="unknown letter format 'odt'") as raised:
+        letters.generate(ldb, request_id, "odt", files)
+    assert raised.value.field == "format"
+    with pytest.raises(Invalid, match="unknown letter option") as raised:
         letters.render(ldb, request_id, options={"colour": "red"}, today=DAY)
+    assert raised.value.field == "colour"
+    with pytest.raises(NotFound, match="No letter with id 4242"):
+        letters.get(ldb, 4242)
+    assert issubclass(Invalid, letters.LetterError) and issubclass(NotFound, FoiaError)
 
 
 def test_broken_template_names_file_and_line(ldb, tmp_path):
@@ -316,16 +527,16 @@ def test_broken_template_names_file_and_line(ldb, tmp_path):
     (folder / "broken.md.j2").write_text("{# a user's template #}\nHello\n\n{% if agency.name %}\nunclosed\n")
     (folder / "typo.md.j2").write_text("Line one\n\n{{ agency.nmae }}\n")
     request_id = make_request(ldb, "PA")
-    with pytest.raises(letters.LetterError, match=r"broken\.md\.j2, line \d+:.*(endif|end of template)"):
+    with pytest.raises(Invalid, match=r"broken\.md\.j2, line \d+:.*(endif|end of template)"):
         letters.render(ldb, request_id, "broken", folder=folder, today=DAY)
-    with pytest.raises(letters.LetterError, match=r"typo\.md\.j2, line 3: .*nmae"):
+    with pytest.raises(Invalid, match=r"typo\.md\.j2, line 3: .*nmae"):
         letters.render(ldb, request_id, "typo", folder=folder, today=DAY)
     names = [t["name"] for t in letters.list_templates(folder)]
     assert {"broken", "typo", "ring-partnership", "follow-up", "appeal"} <= set(names)
-    assert "_signature" not in names
+    assert "_signature" not in names and "_opening" not in names
 
 
-def test_user_template_in_configured_folder(ldb, tmp_path):
+def test_user_template_in_configured_folder(ldb, tmp_path, monkeypatch):
     folder = tmp_path / "mine"
     folder.mkdir()
     (folder / "short.md.j2").write_text(
@@ -333,10 +544,13 @@ def test_user_template_in_configured_folder(ldb, tmp_path):
     )
     request_id = make_request(ldb, "GA")
     assert letters.templates_dir({"LETTER_TEMPLATES": str(folder)}) == folder.resolve()
+    # The folder comes from the configuration given, never from the environment.
+    monkeypatch.setenv("FOIA_LETTER_TEMPLATES", str(folder))
+    assert letters.templates_dir({"LETTER_TEMPLATES": ""}) == letters.DEFAULT_TEMPLATES
     assert letters.list_templates(folder) == [{"name": "short", "description": "A short note", "path": str(folder / "short.md.j2")}]
     letter, pdf, docx_bytes = both_in(ldb, request_id, "short", folder)
     assert docx_paragraphs(docx_bytes)[-2].style.name == "Heading 1"
-    assert "O.C.G.A. § 50-18-70" in pdf_text(pdf)  # letter.css falls back to the shipped one
+    assert flat(laws.get(ldb, "GA").citation) in flat(pdf_text(pdf))  # letter.css falls back to the shipped one
 
 
 def both_in(db, request_id, template, folder):
@@ -344,7 +558,7 @@ def both_in(db, request_id, template, folder):
     return letter, letters.to_pdf(letters.to_html(letter), folder), letters.to_docx(letter)
 
 
-def test_same_input_same_bytes_and_storage(ldb, tmp_path):
+def test_same_input_same_bytes_and_storage(ldb, files):
     request_id = make_request(ldb, "PA")
     first = [letters.render_bytes(letters.render(ldb, request_id, today=DAY), fmt) for fmt in ("pdf", "docx")]
     second = [letters.render_bytes(letters.render(ldb, request_id, today=DAY), fmt) for fmt in ("pdf", "docx")]
@@ -353,18 +567,65 @@ def test_same_input_same_bytes_and_storage(ldb, tmp_path):
     assert meta["/CreationDate"].startswith("D:20260915")
     core = docx.Document(io.BytesIO(first[1])).core_properties
     assert core.created == dt.datetime(2026, 9, 15, tzinfo=dt.timezone.utc)
+    with zipfile.ZipFile(io.BytesIO(first[1])) as archive:
+        assert {info.date_time for info in archive.infolist()} == {(2026, 9, 15, 0, 0, 0)}
 
-    store = tmp_path / "letters"
-    row = letters.generate(ldb, request_id, "pdf", store, today=DAY)
-    again = letters.generate(ldb, request_id, "pdf", store, today=DAY)
+    row = letters.generate(ldb, request_id, "pdf", files, today=DAY)
+    again = letters.generate(ldb, request_id, "pdf", files, today=DAY)
     assert again["id"] == row["id"]
-    path = letters.file_path(row, store)
-    assert hashlib.sha256(path.read_bytes()).hexdigest() == row["sha256"] == path.stem
+    # The letter is in the one file store, named by its SHA-256, like every stored document.
+    path = letters.file_path(row, files)
+    assert path == files.path(row["sha256"]) and files.exists(row["sha256"])
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == row["sha256"] == path.name
     assert row["size"] == path.stat().st_size and row["template"] == "ring-partnership"
-    other = letters.generate(ldb, request_id, "docx", store, options={"rolling": False}, today=DAY)
+    assert "path" not in ldb["letters"].columns_dict
+    with letters.open_file(row, files) as f:
+        assert f.read() == first[0]
+    other = letters.generate(ldb, request_id, "docx", files, options={"rolling": False}, today=DAY)
     assert other["id"] != row["id"] and '"rolling": false' in other["options"]
     assert [r["id"] for r in letters.for_request(ldb, request_id)] == [other["id"], row["id"]]
     assert letters.download_name(ldb, row) == f"request-{request_id}-ring-partnership-springfield-police-department-pa.pdf"
+    files.delete(row["sha256"])
+    with pytest.raises(NotFound, match="missing from the file store"):
+        letters.open_file(row, files)
+
+
+def test_letters_stored_the_old_way_are_migrated_into_the_store(tmp_path):
+    """An instance from before the file store: rows with a path under LETTERS_DIR."""
+    db = db_module.connect(str(tmp_path / "old.db"))
+    db_module.migrations.apply(db)
+    for name in db_module.FEATURE_SCHEMAS:
+        if name != "foia.letters":
+            __import__(name, fromlist=["migrations"]).migrations.apply(db)
+    letters.migrations.apply(db, stop_before="m002_letters_in_the_file_store")
+    laws.load_into(db)
+    agency_id, _ = agencies.upsert(db, {"name": "Old Town Police", "state": "PA", "kind": "police"})
+    request_id = requests.create_request(db, agency_id=agency_id, title="Ring partnership records")
+    legacy = tmp_path / "letters"
+    contents = {"pdf": b"%PDF-1.7 an old letter", "docx": b"PK an old docx"}
+    for fmt, data in contents.items():
+        digest = hashlib.sha256(data).hexdigest()
+        (legacy / digest[:2]).mkdir(parents=True, exist_ok=True)
+        (legacy / digest[:2] / f"{digest}.{fmt}").write_bytes(data)
+        db["letters"].insert({"request_id": request_id, "format": fmt, "template": "ring-partnership",
+                              "sha256": digest, "path": f"{digest[:2]}/{digest}.{fmt}", "size": len(data),
+                              "generated_at": "2025-01-02T03:04:05", "options": "{}"})
+    (legacy / "ab").mkdir(exist_ok=True)
+    tampered = legacy / "ab" / ("ab" + "0" * 62 + ".pdf")
+    tampered.write_bytes(b"not what the name says")
+
+    db_module.migrate(db)  # the schema: the path column goes
+    assert "path" not in db["letters"].columns_dict
+    store = LocalStore(tmp_path / "files")
+    result = letters.move_legacy_files(legacy, store)  # the files: into the one store
+    assert result == {"moved": 2, "kept": [str(tampered)]}
+    for row in letters.for_request(db, request_id):
+        with letters.open_file(row, store) as f:
+            assert f.read() == contents[row["format"]]
+    assert sorted(p.name for p in legacy.rglob("*") if p.is_file()) == [tampered.name]
+    assert letters.move_legacy_files(legacy, store) == {"moved": 0, "kept": [str(tampered)]}
+    assert letters.move_legacy_files(tmp_path / "nothing-here", store) == {"moved": 0, "kept": []}
+    db.conn.close()
 
 
 def test_fetcher_refuses_files_and_network(tmp_path):
@@ -404,29 +665,57 @@ def test_follow_up_wording(ldb, estimate, words):
     assert_same_paragraphs(pdf, docx_bytes)
 
 
+@pytest.mark.parametrize("kind, data, words", [
+    ("extension_claimed", {"days": 20, "day_type": "business", "new_due_on": "2026-07-20", "reason": "volume"},
+     "by July 20, 2026. That date has passed"),
+    ("fee_estimate", {"amount": "35.50", "estimated_date": "2026-11-02"}, "by November 2, 2026. Please confirm"),
+])
+def test_follow_up_reads_the_canonical_event_fields(ldb, kind, data, words):
+    request_id = follow_up_request(ldb, None)
+    requests.add_event(ldb, request_id, kind, "2026-06-10", data=data)
+    context = letters.build_context(ldb, request_id, today=DAY)
+    if kind == "extension_claimed":
+        assert context["extension"] == {"date": "2026-06-10", "days": 20, "day_type": "business",
+                                        "new_due_on": "2026-07-20", "reason": "volume"}
+    else:
+        assert context["fee"] == {"date": "2026-06-10", "amount": "35.50", "estimated_date": "2026-11-02"}
+    text = " ".join(letters.render(ldb, request_id, "follow-up", today=DAY).texts())
+    assert words in text
+
+
 def test_follow_up_without_tracking_number_asks_for_it(ldb):
     request_id = follow_up_request(ldb, None, tracking="")
     text = " ".join(letters.render(ldb, request_id, "follow-up", today=DAY).texts())
     assert "I have not received a tracking number for it" in text
-    assert "calls for a response within 5 business days, as N.Y. Pub. Off. Law art. 6; § 89(3)(a) requires" in text
+    law = laws.get(ldb, "NY")
+    assert typeset(f"calls for a response {law.period_words()}") in text
     with_option = letters.render(ldb, request_id, "follow-up", {"estimated_date": "2026-10-01"}, today=DAY)
     assert "by October 1, 2026. Please confirm" in " ".join(with_option.texts())
 
 
 def test_appeal_cites_the_denial_and_the_route(ldb):
     request_id = follow_up_request(ldb, None)
-    with pytest.raises(letters.LetterError, match=r"appeal\.md\.j2, line \d+: this request has no denial"):
+    with pytest.raises(Invalid, match=r"appeal\.md\.j2, line \d+: this request has no denial"):
         letters.render(ldb, request_id, "appeal", today=DAY)
-    requests.add_event(ldb, request_id, "denied", "2026-08-20", note="Records are <exempt>.",
-                       data={"exemptions": ["§ 87(2)(e)"]})
+    requests.add_event(ldb, request_id, "denied", "2026-08-20", note="Our note, not the agency's.",
+                       data={"exemptions": ["§ 87(2)(e)"], "reason": "Records are <exempt>."})
     letter, pdf, docx_bytes = both(ldb, request_id, "appeal")
     text = flat(pdf_text(pdf))
-    assert flat("Appeal of the August 20, 2026 denial of Freedom of Information Law (FOIL) request no. R-17") in text
+    law = laws.get(ldb, "NY")
+    assert flat(f"Appeal of the August 20, 2026 denial of {law.law_name} request no. R-17") in text
     assert flat("The decision gave this reason: Records are <exempt>.") in text
     assert flat("It cited § 87(2)(e).") in text
-    assert flat("Written appeal to the agency head/appeals officer within 30 days of denial") in text
     assert flat("not re-verified") not in text
     assert_same_paragraphs(pdf, docx_bytes)
+
+
+def test_partial_release_is_not_a_denial(ldb):
+    request_id = follow_up_request(ldb, None)
+    requests.add_event(ldb, request_id, "partial_release", "2026-08-01", data={"pages": 40, "note": "First batch"})
+    context = letters.build_context(ldb, request_id, today=DAY)
+    assert context["denial"] is None
+    assert context["releases"] == [{"date": "2026-08-01", "kind": "partial_release", "pages": 40,
+                                    "note": "First batch"}]
 
 
 def test_appeal_where_the_law_has_no_administrative_appeal(ldb):
@@ -435,7 +724,16 @@ def test_appeal_where_the_law_has_no_administrative_appeal(ldb):
                             today=DAY)
     text = " ".join(letter.texts())
     assert "Request for reconsideration of the September 1, 2026 denial" in text
-    assert "No administrative appeal; civil action (attorney fees under § 119.12)" in text
+    assert typeset(letters.build_context(ldb, request_id, today=DAY)["law"]["appeal_route"]) in text
+
+
+def test_context_takes_law_model_fields(ldb):
+    request_id = make_request(ldb, "TX")
+    context = letters.build_context(ldb, request_id, today=DAY,
+                                    law_fields={"statute": "the Texas Public Information Act", "fee_statute": "§ 552.261"})
+    assert context["law"]["statute"] == "the Texas Public Information Act"
+    assert context["law"]["fee_statute"] == "§ 552.261"
+    assert context["law"]["citation"] == laws.get(ldb, "TX").citation
 
 
 def test_texts_match_markdown_blocks(ldb):
@@ -447,7 +745,7 @@ def test_texts_match_markdown_blocks(ldb):
 def test_requester_settings_round_trip(ldb):
     stored = letters.requester(ldb)
     assert stored == REQUESTER
-    with pytest.raises(letters.LetterError, match="is not an email address"):
+    with pytest.raises(Invalid, match="is not an email address"):
         letters.save_requester(ldb, dict(REQUESTER, email="jane at example"))
     assert letters.requester(ldb) == REQUESTER  # a bad save changes nothing
 
@@ -472,41 +770,48 @@ def wclient(web, client, ldb):
 def test_web_requester_settings(wclient, ldb):
     page = wclient.get("/settings/requester")
     assert page.status_code == 200 and b'value="Jane Doe"' in page.data
-    bad = wclient.post("/settings/requester", data=dict(REQUESTER, email=""))
-    assert bad.status_code == 400 and b"requester email is required" in bad.data
+    bad = wclient.post("/settings/requester", data=dict(REQUESTER, email="", address=""))
+    assert bad.status_code == 422 and b"requester email is required" in bad.data
+    assert b'id="email-error"' in bad.data and b'id="address-error"' in bad.data
     assert letters.requester(ldb) == REQUESTER
     ok = wclient.post("/settings/requester", data=dict(REQUESTER, name="Ann <b>Lee</b>"))
     assert ok.status_code == 303
     assert letters.requester(ldb)["name"] == "Ann <b>Lee</b>"
 
 
-def test_web_preview_generate_download(wclient, ldb, web):
+def test_web_preview_generate_download(wclient, ldb, web, files):
     request_id = make_request(ldb, "PA", name="<script>x</script> Police")
     form = wclient.get(f"/requests/{request_id}/letters")
     assert form.status_code == 200 and b"ring-partnership" in form.data and b"&lt;script&gt;" in form.data
+    assert b'name="keyword_domains" value="amazon.com"' in form.data and b'name="footage"' in form.data
     query = {"template": "ring-partnership", "options_form": "1", "categories": ["agreement", "metrics"],
-             "rolling": "1", "date_from": "2019-01-01", "fee_ceiling": "30"}
+             "rolling": "1", "date_from": "2019-01-01", "fee_ceiling": "30", "search_terms": "Ring\nFlock",
+             "domains": "ring.com", "keyword_domains": "amazon.com", "custodians": "the records unit"}
     preview = wclient.get(f"/requests/{request_id}/letters/preview", query_string=query)
     assert preview.status_code == 200
     page = preview.data.decode()
     assert "within 5 business days" in page and "from January 1, 2019" in page
     assert "<script>x</script>" not in page and "&lt;script&gt;x&lt;/script&gt; Police" in page
     assert "Please preserve" not in page and "rolling basis" in page
+    assert "containing Ring or Flock" in page and "held by the records unit" in page
     assert 'name="categories" value="metrics"' in page and 'name="categories" value="oversight"' not in page
     bad = wclient.get(f"/requests/{request_id}/letters/preview", query_string=dict(query, date_from="2019-02-30"))
-    assert bad.status_code == 400 and b"is not a date" in bad.data
+    assert bad.status_code == 422 and b"is not a date" in bad.data
 
     data = {"template": "ring-partnership", "format": "pdf", "options_form": "1", "categories": ["agreement", "metrics"],
-            "rolling": "1", "date_from": "2019-01-01", "fee_ceiling": "30"}
+            "rolling": "1", "date_from": "2019-01-01", "fee_ceiling": "30", "search_terms": "Ring\nFlock",
+            "domains": "ring.com", "keyword_domains": "amazon.com"}
     made = wclient.post(f"/requests/{request_id}/letters", data=data)
     assert made.status_code == 303 and made.headers["Location"].endswith(f"/requests/{request_id}#letters")
     (row,) = letters.for_request(ldb, request_id)
+    assert files.exists(row["sha256"])  # in the one file store
     download = wclient.get(f"/letters/{row['id']}/download")
     assert download.status_code == 200 and download.mimetype == "application/pdf"
     assert "attachment" in download.headers["Content-Disposition"]
     text = flat(pdf_text(download.data))
     assert flat("from January 1, 2019") in text and flat("Please preserve") not in text
     assert flat("If fees will exceed $30") in text
+    assert flat("containing Ring or Flock") in text
     assert hashlib.sha256(download.data).hexdigest() == row["sha256"]
     assert wclient.get("/letters/999/download").status_code == 404
     assert wclient.get("/requests/999/letters").status_code == 404

@@ -52,7 +52,7 @@ def test_html_is_text_never_markup():
     blocks = markup.parse('<script>alert(1)</script> & <b onclick="x">b</b>\n\n- <img src=x>')
     html = markup.to_html(blocks)
     assert "<script>" not in html and "<img" not in html and "<b " not in html
-    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &lt;b onclick=\"x\"&gt;b&lt;/b&gt;" in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &lt;b onclick=\u201cx\u201d&gt;b&lt;/b&gt;" in html
     assert "<li>&lt;img src=x&gt;</li>" in html
 
 
@@ -67,13 +67,15 @@ def test_html_is_text_never_markup():
     "ends with two spaces  \nnext line",
     "<b>bold?</b> [link](http://x) `code`",
     "  - indented dash",
+    "{: .date}",
 ])
 def test_escaped_values_read_back_literally(value):
     blocks = markup.parse(markup.escape(value))
     assert all(isinstance(b, Paragraph) for b in blocks)
     text = " ".join(markup.plain_text(b.runs) for b in blocks)
     expected = " ".join(line.strip() for line in value.splitlines())
-    assert text == expected
+    assert text == expected.replace('"', "\u201c")
+    assert not any(b.part for b in blocks)
     assert not any(r.bold or r.italic or r.br for b in blocks for r in b.runs)
 
 
@@ -85,3 +87,28 @@ def test_escaped_value_keeps_paragraphs():
 def test_block_texts_in_order():
     blocks = markup.parse("# H\n\nP one\n\n1. x\n2. y\n\n- z")
     assert markup.block_texts(blocks) == ["H", "P one", "x", "y", "z"]
+
+
+def test_part_lines_mark_the_block_before():
+    blocks = markup.parse("September 1, 2026\n{: .date}\n\nAgency\\\n1 Main St\n{: .address}\n\nBody.\n\n"
+                          "{: .nonsense}\n\n- a\n{: .enclosures}")
+    assert [b.part for b in blocks] == ["date", "address", "", "", "enclosures"]
+    assert markup.plain_text(blocks[3].runs) == "{: .nonsense}"  # not a part name: plain text
+    html = markup.to_html(blocks)
+    assert '<p class="date">September 1, 2026</p>' in html and '<ul class="enclosures">' in html
+
+
+@pytest.mark.parametrize("source, typeset", [
+    ('"Request for Assistance" posts', "\u201cRequest for Assistance\u201d posts"),
+    ("the agency's own posts", "the agency\u2019s own posts"),
+    ("('quoted')", "(\u2018quoted\u2019)"),
+    ("Gov. Code § 7920.000 and §§ 67.901, 67.902", "Gov. Code §\u00a07920.000 and §§\u00a067.901, 67.902"),
+])
+def test_typography(source, typeset):
+    (para,) = markup.parse(source)
+    assert markup.plain_text(para.runs) == typeset
+
+
+def test_quote_after_emphasis_closes():
+    (para,) = markup.parse('"**Ring**" and "*Flock*"')
+    assert markup.plain_text(para.runs) == "\u201cRing\u201d and \u201cFlock\u201d"

@@ -1,0 +1,230 @@
+"""What a letter may say about a request: requester, agency, law, options, scope and timeline.
+
+:func:`build_context` is the one place a template's variables come from (``letters/README.md``
+lists them). It reads the request, its agency, the law row and the timeline; the law model's own
+fields (statute name, fee statute, appeal route...) arrive through ``law_fields`` when a caller has
+them, and are merged over what the law table gives.
+"""
+import dataclasses
+import datetime as dt
+import re
+from collections.abc import Mapping
+
+from .. import laws, requests
+from ..db import loads
+from ..errors import Invalid
+from . import requester as requester_module
+from .categories import categories
+from .options import normalize_options, split
+from .templates import date_words
+
+# Where a law offers expedited processing (from foia/data/laws-EVIDENCE.md): citation, standard.
+EXPEDITED = {
+    "US": ("5 U.S.C. § 552(a)(6)(E)", "a compelling need, including an urgency to inform the public"),
+    "UT": ("Utah Code § 63G-2-204", "a benefit to the public rather than to a person"),
+}
+# States whose statute states the right of access for residents (foia/data/ring-record-categories.md).
+RESIDENTS_ONLY = {"AR", "TN", "VA"}
+
+# Timeline events and the canonical payload fields letters read (see foia/events.py).
+ESTIMATE_EVENTS = ("acknowledged", "fee_estimate")  # payload field estimated_date
+EXTENSION_EVENT = "extension_claimed"  # days, day_type, new_due_on, reason
+DENIAL_EVENTS = ("denied", "no_records")  # denied: exemptions, reason
+RELEASE_EVENTS = ("partial_release", "records_released")  # pages, note
+
+# Words a request title may share with the Ring letter without adding anything to it.
+_GENERIC_WORDS = {
+    "a", "an", "and", "the", "of", "for", "to", "with", "about", "on", "in", "its", "their", "re",
+    "ring", "amazon", "neighbors", "neighbor", "partnership", "partnerships", "partner", "program",
+    "records", "record", "request", "requests", "public", "foia", "foil", "pra", "police", "department",
+    "pd", "sheriff", "agency", "llc", "inc", "com",
+}
+
+
+def _date(value) -> str:
+    """An ISO date from a payload value, or "" when it is not one."""
+    try:
+        return dt.date.fromisoformat(str(value or "").strip()[:10]).isoformat()
+    except ValueError:
+        return ""
+
+
+def title_adds(title: str) -> bool:
+    """Whether a request's title says more than the generic Ring letter does."""
+    words = re.findall(r"[a-z0-9]+", (title or "").lower())
+    return any(word not in _GENERIC_WORDS and not word.isdigit() for word in words)
+
+
+def _focus(request: dict) -> str:
+    """The request's own item: its title and description, where they add to the template."""
+    title = (request.get("title") or "").strip().rstrip(".")
+    description = " ".join((request.get("description") or "").split())
+    if not title_adds(title):
+        return description
+    if re.search(r"\brecords?$", title, re.I):
+        subject = title[:1].upper() + title[1:]  # "Flock and Axon integration records"
+    else:
+        subject = f"Records about {title}"
+    return f"{subject}: {description}" if description else f"{subject}."
+
+
+def _via(agency: dict, method: str) -> str:
+    if method == "portal" and agency.get("portal_url"):
+        return f"Via the records portal at {agency['portal_url']}"
+    if method == "mail":
+        return "Via U.S. Mail"
+    if method == "fax":
+        return "Via fax" + (f" to {agency['phone']}" if agency.get("phone") else "")
+    if agency.get("records_email"):
+        return f"Via e-mail to {agency['records_email']}"
+    return ""
+
+
+def _appeal_route(note: str) -> str:
+    """The law table's appeal note without its research qualifiers ("not re-verified")."""
+    note = re.sub(r";\s*not re-verified\)", ")", note)
+    note = re.sub(r"\s*\([^()]*not re-verified\)", "", note)
+    return note.strip()
+
+
+def _timeline(events: list[dict]) -> dict:
+    """The parts of a timeline a letter quotes, from the canonical payload fields."""
+    estimate = {"date": "", "from": ""}
+    extension = fee = denial_event = None
+    releases = []
+    for event in events:
+        data = event["data"]
+        on = event["occurred_on"][:10]
+        if event["kind"] in ESTIMATE_EVENTS and _date(data.get("estimated_date")):
+            estimate = {"date": _date(data["estimated_date"]), "from": event["kind"]}
+        if event["kind"] == EXTENSION_EVENT:
+            extension = {"date": on, "days": data.get("days"), "day_type": data.get("day_type") or "",
+                         "new_due_on": _date(data.get("new_due_on")), "reason": data.get("reason") or ""}
+            if extension["new_due_on"]:
+                estimate = {"date": extension["new_due_on"], "from": event["kind"]}
+        if event["kind"] == "fee_estimate":
+            fee = {"date": on, "amount": str(data.get("amount") or ""),
+                   "estimated_date": _date(data.get("estimated_date"))}
+        if event["kind"] in RELEASE_EVENTS:
+            releases.append({"date": on, "kind": event["kind"], "pages": data.get("pages"),
+                             "note": data.get("note") or event.get("note") or ""})
+        if event["kind"] in DENIAL_EVENTS:
+            denial_event = event
+    return {"estimate": estimate, "extension": extension, "fee": fee, "releases": releases,
+            "denial_event": denial_event}
+
+
+def build_context(db, request_id, options: dict | None = None, *, today: dt.date,
+                  law_fields: Mapping | None = None) -> dict:
+    """Everything a template may print about a request. ``context["warnings"]`` lists gaps.
+
+    ``options=None`` uses the options stored on the request. ``law_fields`` (from the law model)
+    are merged into ``context["law"]`` over the law table's fields.
+    """
+    request = requests.get(db, request_id)
+    if options is None:
+        options = request["options"] or {}
+    options = normalize_options(options)
+    letter_date = dt.date.fromisoformat(options["date"]) if options["date"] else today
+    warnings: list[str] = []
+
+    person = requester_module.requester(db)
+    problems = {
+        field: f"requester {field} is not set: fill in the requester settings "
+               f"(foia settings requester --{field} ...) first"
+        for field in requester_module.missing(person)
+    }
+    if problems:
+        raise Invalid.many(problems)
+    person["address_lines"] = [line.strip() for line in person["address"].splitlines() if line.strip()]
+
+    agency = dict(db["agencies"].get(request["agency_id"]))
+    agency["state_name"] = laws.NAMES.get(agency["state"], agency["state"])
+    agency["address_lines"] = [line.strip() for line in (agency["mailing_address"] or "").splitlines()
+                               if line.strip()]
+    if not agency["address_lines"]:
+        warnings.append(f"{agency['name']} has no mailing address on file; the letter has none.")
+    if not agency["records_email"]:
+        warnings.append(f"{agency['name']} has no records email on file.")
+
+    law_obj = laws.get(db, agency["state"])
+    if law_obj is None:
+        raise Invalid("agency", f"no law on file for {agency['state']} (run `foia init` to load the law table)")
+    law = dataclasses.asdict(law_obj)
+    law.update(
+        name=law_obj.law_name,
+        state_name=law_obj.name,
+        has_fixed_period=law_obj.has_fixed_period,
+        period_words=law_obj.period_words(),
+        appeal_route=_appeal_route(law_obj.appeal_note),
+        administrative_appeal="no administrative appeal" not in law_obj.appeal_note.lower(),
+    )
+    law.update(law_fields or {})
+
+    expedited = None
+    if options["expedited"]:
+        if agency["state"] in EXPEDITED:
+            citation, standard = EXPEDITED[agency["state"]]
+            expedited = {"citation": citation, "standard": standard, "reason": options["expedited_reason"]}
+        else:
+            warnings.append(f"The {law['law_name']} offers no expedited processing; the letter does not ask for it.")
+    if agency["state"] in RESIDENTS_ONLY and not options["residency"]:
+        warnings.append(f"{law['state_name']}'s law states the right of access for its residents; "
+                        "consider adding a residency statement (option residency).")
+
+    chosen_keys = options["categories"]
+    chosen = [dataclasses.asdict(c) for c in categories() if chosen_keys is None or c.key in chosen_keys]
+
+    events = requests.events(db, request["id"])
+    filed = next((e for e in events if e["kind"] == "filed"), None)
+    received = next((e for e in events if e["kind"] == "received_by_agency"), None)
+    timeline = _timeline(events)
+    estimate = timeline["estimate"]
+    if options["estimated_date"]:
+        estimate = {"date": options["estimated_date"], "from": "option"}
+    denial_event = timeline["denial_event"]
+    denial = None
+    if denial_event or options["denial_date"]:
+        data = (denial_event or {}).get("data") or {}
+        denial = {
+            "date": options["denial_date"] or denial_event["occurred_on"][:10],
+            "kind": denial_event["kind"] if denial_event else "denied",
+            "reason": options["denial_reason"] or data.get("reason") or (denial_event or {}).get("note") or "",
+            "exemptions": split(data.get("exemptions"), ",;\n"),
+        }
+    due_on = request.get("due_on") or ""
+    date_to = options["date_to"] or letter_date.isoformat()
+    method = request["method"] or "email"
+
+    return {
+        "date": date_words(letter_date),
+        "date_iso": letter_date.isoformat(),
+        "via": _via(agency, method),
+        "requester": person,
+        "agency": agency,
+        "law": law,
+        "request": {
+            "id": request["id"],
+            "title": request["title"],
+            "description": request["description"],
+            "title_adds": title_adds(request["title"]),
+            "focus": _focus(request),
+            "tracking_number": request["tracking_number"],
+            "method": method,
+            "filed_on": filed["occurred_on"][:10] if filed else "",
+            "received_on": received["occurred_on"][:10] if received else "",
+            "due_on": due_on,
+            "due_passed": bool(due_on) and due_on < letter_date.isoformat(),
+            "status": request["status"],
+        },
+        "options": options,
+        "date_range": {"from": options["date_from"], "to": date_to},
+        "categories": chosen,
+        "expedited": expedited,
+        "estimate": {**estimate, "passed": bool(estimate["date"]) and estimate["date"] < letter_date.isoformat()},
+        "extension": timeline["extension"],
+        "fee": timeline["fee"],
+        "releases": timeline["releases"],
+        "denial": denial,
+        "warnings": warnings,
+    }

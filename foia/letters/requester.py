@@ -1,0 +1,36 @@
+"""The requester: the person who signs the letters, kept in the ``settings`` table."""
+import json
+
+from ..db import loads, transaction
+from ..errors import Invalid
+
+REQUESTER_FIELDS = ("name", "organization", "address", "email", "phone")
+REQUESTER_REQUIRED = ("name", "address", "email")
+
+
+def requester(db) -> dict:
+    """The requester's details from settings (empty strings where unset)."""
+    row = db.execute("SELECT value FROM settings WHERE key = 'requester'").fetchone()
+    stored = loads(row[0], {}) if row else {}
+    return {field: str(stored.get(field) or "").strip() for field in REQUESTER_FIELDS}
+
+
+def save_requester(db, data: dict) -> dict:
+    """Store the requester's details; the required fields must be filled in (all problems at once)."""
+    unknown = sorted(set(data) - set(REQUESTER_FIELDS))
+    if unknown:
+        raise Invalid(unknown[0], f"unknown requester field(s): {', '.join(unknown)}")
+    value = {field: str(data.get(field) or "").strip().replace("\r\n", "\n") for field in REQUESTER_FIELDS}
+    problems = {field: f"requester {field} is required" for field in REQUESTER_REQUIRED if not value[field]}
+    if value["email"] and ("@" not in value["email"] or any(c.isspace() for c in value["email"])):
+        problems["email"] = f"requester email {value['email']!r} is not an email address"
+    if problems:
+        raise Invalid.many(problems)
+    with transaction(db):
+        db["settings"].upsert({"key": "requester", "value": json.dumps(value, sort_keys=True)}, pk="key")
+    return value
+
+
+def missing(person: dict) -> list[str]:
+    """The required requester fields that are empty."""
+    return [field for field in REQUESTER_REQUIRED if not person.get(field)]
