@@ -16,6 +16,9 @@ import json
 import multiprocessing
 import os
 import re
+import select
+import threading
+import time
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -241,17 +244,44 @@ def _render_job(letter, formats, folder):
     return letter.request_id, {fmt: letters.render_bytes(letter, fmt, folder) for fmt in formats}
 
 
-def _warm(folder):
-    """Worker start-up: parse the letter stylesheet and build the DOCX base once per process."""
+def _warm(folder, runner_pid: int):
+    """Worker start-up: parse the letter stylesheet and build the DOCX base once per process, and
+    exit when the runner that started the pool is gone."""
+    _exit_with(runner_pid)
     letters.pdf_tools(folder)
     letters._docx_base_document()
+
+
+def _exit_with(runner_pid: int) -> None:
+    """A worker whose runner is killed (``kill -9``) would otherwise wait for work for ever: a
+    thread waits on the runner's process (a pidfd, else a poll each second) and ends the worker."""
+    try:
+        handle = os.pidfd_open(runner_pid)
+    except (AttributeError, OSError):  # not Linux 5.3+, or the runner is already gone
+        handle = None
+
+    def watch():
+        if handle is not None:
+            select.select([handle], [], [])
+        else:
+            while True:
+                try:
+                    os.kill(runner_pid, 0)
+                except ProcessLookupError:
+                    break
+                except PermissionError:
+                    pass
+                time.sleep(1)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="runner-watch", daemon=True).start()
 
 
 def _pool(workers: int, folder):
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["foia.letters", "weasyprint", "docx"])
     return concurrent.futures.ProcessPoolExecutor(
-        max_workers=workers, mp_context=context, initializer=_warm, initargs=(folder,)
+        max_workers=workers, mp_context=context, initializer=_warm, initargs=(folder, os.getpid())
     )
 
 

@@ -242,6 +242,19 @@ def test_double_submitted_campaign_form_creates_one_campaign(app, wclient, cdb):
     assert per_agency == 1
 
 
+def session_processes(session_id: int) -> list[int]:
+    """Live processes of a session (a runner started with ``start_new_session`` and its workers)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split() if entry.name.isdigit() else None
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        if fields and int(fields[3]) == session_id and fields[0] != "Z":
+            pids.append(int(entry.name))
+    return pids
+
+
 def per_request_letters(db, campaign_id):
     return db.execute(
         """SELECT r.agency_id, count(DISTINCT r.id),
@@ -268,8 +281,13 @@ def test_campaign_survives_its_runner_killed_mid_way(app, cdb, instance):
                 time.sleep(0.05)
             os.kill(proc.pid, signal.SIGKILL)
             assert proc.wait(10) == -signal.SIGKILL
+            # Its letter workers notice and exit, instead of waiting for work for ever.
+            deadline = time.monotonic() + 15
+            while session_processes(proc.pid) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert session_processes(proc.pid) == []
         finally:
-            try:  # the killed runner's pool workers, left without their parent
+            try:  # if the test failed half-way: no process of it is left behind
                 os.killpg(proc.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
