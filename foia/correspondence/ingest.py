@@ -160,9 +160,10 @@ def _file_attachments(db, store_, row: dict, parsed: Parsed, config: dict, actor
 # --- what users do with a message ------------------------------------------------------------------
 
 def confirm(db, message_row: int, *, kind: str | None = None, occurred_on=None, data: dict | None = None,
-            note: str | None = None, actor=None, config: dict | None = None) -> int:
+            note: str | None = None, actor=None, config: dict | None = None, form: bool = False) -> int:
     """Record the suggested event (as suggested, or as edited by the user) on the message's request,
-    through the ordinary timeline rules; returns the event id."""
+    through the ordinary timeline rules; returns the event id. ``form`` says ``data`` is text from
+    a web form (see :func:`foia.events.parse`)."""
     row = store.get(db, message_row)
     if row["request_id"] is None or row["state"] != "matched":
         raise errors.Conflict("Assign the message to a request before recording an event from it.")
@@ -179,7 +180,7 @@ def confirm(db, message_row: int, *, kind: str | None = None, occurred_on=None, 
         note = f"From the e-mail “{row['subject'][:200]}” of {(row['date'] or row['received_at'])[:10]}."
     with transaction(db):
         event_id = requests.add_event(db, row["request_id"], kind, occurred_on, note=note, data=data,
-                                      actor=actor, config=config)
+                                      actor=actor, config=config, form=form)
         store.update(db, message_row, {"suggestion_state": "confirmed", "event_id": event_id,
                                        "reviewed_by": actor, "reviewed_at": clock.stamp()})
         audit.record(db, "mail.confirm", user_id=actor, object_type="message", object_id=message_row,

@@ -18,13 +18,14 @@ import socket
 import ssl
 from pathlib import Path
 
-from .. import errors
+from .. import errors, jobs
 from . import ingest as ingesting
 from . import store
 
 TIMEOUT = 60  # seconds for connecting and for each IMAP command
 SECURITY = ("ssl", "starttls", "")
 BATCH = 200  # UIDs fetched per poll; the next poll takes the rest
+POLL_JOB = "mail.poll"
 
 
 class MailboxError(errors.FoiaError):
@@ -225,3 +226,14 @@ def _uidvalidity(imap) -> int:
         return int(_text(data[0]))
     except (TypeError, ValueError, IndexError):
         return 0
+
+
+@jobs.handler(POLL_JOB)
+def poll_job(instance, job) -> None:
+    """The ``mail.poll`` job: one poll of the configured mailbox. Resumable: UIDs already filed are
+    skipped, so a job re-run after a crash fetches only the rest. A refused login fails the attempt
+    (the job runner retries it with backoff) and loses nothing."""
+    store.ensure_schema(job.db)
+    report = poll(job.db, instance.store, instance.config,
+                  progress=lambda done, total: job.progress(done, total, f"{done} of {total} message(s) filed"))
+    job.progress(report.seen, report.seen, report.summary())

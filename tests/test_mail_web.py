@@ -1,0 +1,108 @@
+"""The mail pages: review queue, a message with its suggested event, the request's conversation."""
+import pytest
+from mail_fixtures import tiny_pdf
+from mail_helpers import AGENCY_EMAIL, message, setup
+
+from foia import create_app, requests
+from foia.correspondence import ingest, store, tokens
+from foia.web import correspondence
+
+
+@pytest.fixture
+def app(instance):
+    app = create_app({"INSTANCE_PATH": str(instance), "TESTING": True, "WTF_CSRF_ENABLED": False,
+                      "MAIL_REPLY_ADDRESS": "records@group.example"})
+    if "correspondence" not in app.blueprints:  # until foia.web lists it in BLUEPRINTS
+        app.register_blueprint(correspondence.bp)
+        app.extensions["foia.sections"]["request"].append(correspondence.REQUEST_SECTION)
+    return app
+
+
+@pytest.fixture
+def mail(app, db):
+    files, agency_id, request_id, token = setup(app, db)
+    return {"store": files, "request_id": request_id, "token": token, "db": db, "config": app.config}
+
+
+def file(mail, raw):
+    return ingest.ingest(mail["db"], mail["store"], raw, config=mail["config"])
+
+
+def test_a_filed_reply_on_the_request_page_and_its_confirmation(client, mail):
+    reply_to = tokens.reply_address("records@group.example", mail["token"])
+    result = file(mail, message(to=reply_to, body="Ms. Rivera,\n\nWe are extending the time to respond by "
+                                                  "10 business days.\n\nRegards,\nRecords",
+                                attachments=[("notice.pdf", tiny_pdf("Notice of extension"), "application/pdf")]))
+    page = client.get(f"/requests/{mail['request_id']}").get_data(as_text=True)
+    assert 'id="conversation"' in page and "Extension claimed" in page and reply_to in page
+
+    shown = client.get(f"/mail/{result.id}")
+    html = shown.get_data(as_text=True)
+    assert shown.status_code == 200 and "<mark>" in html and "extending the time to respond" in html
+    assert 'name="days" value="10"' in html and "notice.pdf" in html
+    before = requests.get(mail["db"], mail["request_id"])["due_on"]
+    response = client.post(f"/mail/{result.id}/confirm", data={"kind": "extension_claimed", "occurred_on": "2026-09-15",
+                                                                "days": "10", "day_type": "business"})
+    assert response.status_code == 303 and response.headers["Location"].endswith(f"/requests/{mail['request_id']}#timeline")
+    assert requests.get(mail["db"], mail["request_id"])["due_on"] > before
+    again = client.post(f"/mail/{result.id}/confirm", data={"kind": "extension_claimed", "days": "10"})
+    assert again.status_code == 400 and "already been recorded" in again.get_data(as_text=True)
+
+
+def test_a_bad_edit_shows_the_problem_beside_its_field(client, mail):
+    result = file(mail, message(to=tokens.reply_address("records@group.example", mail["token"]),
+                                body="The estimated cost is $25.00; a deposit is required."))
+    response = client.post(f"/mail/{result.id}/confirm", data={"kind": "fee_estimate", "occurred_on": "2026-09-15",
+                                                                "amount": "lots"})
+    assert response.status_code == 400 and 'class="error"' in response.get_data(as_text=True)
+    changed = client.post(f"/mail/{result.id}/confirm", data={"kind": "denied", "change_kind": "1"})
+    assert 'name="exemptions"' in changed.get_data(as_text=True)
+
+
+def test_review_queue_assign_and_discard(client, mail):
+    stranger = file(mail, message(frm="Neighbor <n@example.net>", subject="Ring", body="Attached are the records.",
+                                  attachments=[("log.pdf", tiny_pdf("Video request log"), "application/pdf")]))
+    spam = file(mail, message(frm="spam@example.net", subject="Win", body="Prize", msgid="<spam@example.net>"))
+    inbox = client.get("/mail/").get_data(as_text=True)
+    assert "n@example.net" in inbox and "spam@example.net" in inbox and "Mail polling is off" in inbox
+    response = client.post(f"/mail/{stranger.id}/assign", data={"request_id": str(mail["request_id"])})
+    assert response.status_code == 303
+    assert store.get(mail["db"], stranger.id)["attachments"][0]["document_id"]
+    assert client.post(f"/mail/{spam.id}/assign", data={"request_id": "99999"}).status_code == 400
+    assert client.post(f"/mail/{spam.id}/discard").status_code == 303
+    assert "Nothing to review" in client.get("/mail/").get_data(as_text=True)
+
+
+def test_html_mail_never_runs_or_fetches_anything(client, mail):
+    raw = message(to=tokens.reply_address("records@group.example", mail["token"]), body="",
+                  html="<p>The records are attached.</p><script>alert('owned')</script>"
+                       "<img src='https://tracker.example/pixel.gif'><p onclick=\"steal()\">Thanks</p>")
+    result = file(mail, raw)
+    response = client.get(f"/mail/{result.id}")
+    html = response.get_data(as_text=True)
+    assert "records are attached" in html
+    assert "alert(" not in html and "tracker.example" not in html and "steal()" not in html
+    assert "img-src 'self'" in response.headers["Content-Security-Policy"]
+    download = client.get(f"/mail/{result.id}/raw")
+    assert download.headers["Content-Disposition"].startswith("attachment")
+    assert download.mimetype == "message/rfc822" and download.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_a_bounced_agency_address_is_shown_on_the_request(client, mail):
+    file(mail, message(frm="MAILER-DAEMON@mx.group.example", subject="Undelivered Mail Returned to Sender",
+                       to=tokens.reply_address("records@group.example", mail["token"]),
+                       body=f"<{AGENCY_EMAIL}>: 550 5.1.1 User unknown"))
+    page = client.get(f"/requests/{mail['request_id']}").get_data(as_text=True)
+    assert f"Mail to {AGENCY_EMAIL} bounced" in page
+    assert AGENCY_EMAIL in client.get("/mail/").get_data(as_text=True)
+    client.post("/mail/addresses/clear", data={"address": AGENCY_EMAIL})
+    assert store.broken(mail["db"], AGENCY_EMAIL) is None
+
+
+def test_checking_the_mailbox_without_one_says_so(client, mail):
+    response = client.post("/mail/poll", follow_redirects=True)
+    assert "FOIA_IMAP_HOST is not set" in response.get_data(as_text=True)
+
+
+def test_unknown_message_is_404(client, mail):
+    assert client.get("/mail/424242").status_code == 404
