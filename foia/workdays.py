@@ -3,9 +3,10 @@
 A day is closed when it is a Saturday, a Sunday, a public holiday of the jurisdiction
 (``holidays.US(subdiv=STATE)``, ``holidays.US()`` for the federal government, observed dates
 included, corrected by the state's own list in ``foia/data/closed-days.csv``: days the package
-misses, and the few it puts on the wrong date) or one of an agency's own closed days. Every function that moves a date also returns the
-days it skipped, each with its reason ("2026-09-07 Labor Day", "2026-07-11 Saturday"), so a deadline
-can explain itself.
+misses, and the few it puts on the wrong date) or one of an agency's own closed days. Every
+function that moves a date also returns the days it skipped, each with its reason ("2026-09-07
+Labor Day", "2026-07-11 Saturday", "2026-12-24 Christmas Eve (Ark. Code § 1-5-101(a)(9))"), so a
+deadline can explain itself.
 
 Holiday lists are built once per (jurisdiction, year) and kept for the life of the process.
 """

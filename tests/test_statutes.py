@@ -131,7 +131,8 @@ def test_alabama_acknowledgement_then_fifteen_business_days_repeatable():
     assert dates.acknowledge_by == D("2026-06-25")  # 10 calendar days
     assert dates.due == D("2026-07-13")  # 15 business days after the acknowledgement (Juneteenth, July 3 skipped)
     twice = compute("AL", timeline(("filed", "2026-06-15"), ("acknowledged", "2026-06-18"),
-                                   ("extension_claimed", "2026-07-08"), ("extension_claimed", "2026-07-28")), "2026-07-29")
+                                   ("extension_claimed", "2026-07-08"), ("extension_claimed", "2026-07-28")),
+                    "2026-07-29")
     assert twice.extended_due == D("2026-08-24")  # two 15-business-day steps
     # Denial is presumed at the earlier of 30 business or 60 calendar days after the acknowledgement.
     assert twice.deemed_denied_on == D("2026-08-03")

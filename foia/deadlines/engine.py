@@ -128,7 +128,7 @@ class Dates:
         return (self.target - self.today).days
 
     EXPLAIN_ORDER = ("received", "acknowledge_by", "due", "extended_due", "operative_due", "produce_by",
-                     "follow_up", "deemed_denied_on", "appeal", "appeal_by", "clock", "unverified")
+                     "follow_up", "deemed_denied_on", "appeal", "clock", "unverified")
 
     def explain_lines(self) -> list[str]:
         return [line for key in self.EXPLAIN_ORDER for line in self.explain.get(key, [])]
@@ -545,7 +545,7 @@ def _extensions(result, law, events, extended, count, cal, day0, pauses, restart
         step = []
         if explain:
             again = " (this law lets the extension be repeated)" if number else ""
-            step.append(f"Extended due {{date}}: extension {claimed}, {days} {unit} days {source}, "
+            step.append(f"Extended due {{date}}: extension {claimed}, {days} more {unit} days {source}, "
                         f"counted from {origin_words}{again}.")
         result.extended_due = _settle(cal, ext, unit, explain, step)
         if explain:
@@ -577,7 +577,8 @@ def _produce(result, law, timeline, cal, day0, pauses, restart_full, explain):
             words = f"the fee payment of {origin} (the law counts from the payment where one is required)"
         elif notice is not None:
             origin = as_date(notice["occurred_on"])
-            words = f"the agency's notice of {origin} (its {lifecycle.EVENT_KINDS.get(notice['kind'], notice['kind']).lower()})"
+            label = lifecycle.EVENT_KINDS.get(notice["kind"], notice["kind"]).lower()
+            words = f"the agency's notice of {origin} (its {label})"
         elif result.due is not None:
             origin = result.due
             words = (f"the response due date {origin} (no determination notice is recorded yet: the latest the "
@@ -742,6 +743,8 @@ def _appeal(result, law, cal, settings, denial, no_records, day0, explain):
         "confidence": route.confidence,
     }
     lines = result.explain.setdefault("appeal", []) if explain else []
+    if explain:
+        result.explain["appeal_by"] = lines  # the same lines, under the name of the date they explain
     if due is not None:
         result.appeal_by = due
         if explain:
@@ -753,16 +756,17 @@ def _appeal(result, law, cal, settings, denial, no_records, day0, explain):
         result.appeal_by, rolled = cal.roll_forward(start + dt.timedelta(days=days))
         result.appeal_is_default = True
         if explain:
+            lines.append(f"Reminder by {result.appeal_by}: our default window of {days} days after {what}, "
+                         "not a legal deadline.")
             if route.deadline is not None:
-                lines.append(f"The {route.deadline} deadline runs from a written {route.deadline_from.replace('_', ' ')}, "
-                             f"not from silence: {route.deemed_denial_text or 'the requester may act now'}")
+                written = route.deadline_from.replace("_", " ")
+                lines.append(f"The {route.deadline} deadline runs from a written {written}, not from silence: "
+                             f"{route.deemed_denial_text or 'the requester may act now'}")
             elif not route.deadline_verified:
                 lines.append(f"The appeal deadline is not verified ({route.deadline_text}): check it before relying "
                              "on any date.")
             else:
                 lines.append("The law sets the requester no appeal deadline.")
-            lines.append(f"Reminder by {result.appeal_by}: our default window of {days} days after {what}, "
-                         "not a legal deadline.")
     if explain:
         lines.append(f"Who decides: {route.body} ({laws.ROUTE_WORDS[route.route]}).")
         if route.contact:
