@@ -73,3 +73,20 @@ def test_a_large_mailbox_is_fetched_in_batches(mail, dovecot):
     assert (first.seen, first.remaining) == (3, 2)
     second = receive.poll(mail["db"], mail["store"], dovecot.config(), batch=3)
     assert (second.seen, second.remaining) == (2, 0)
+
+
+def test_polling_as_a_job_retries_a_refused_login(mail, dovecot, instance):
+    from foia import jobs
+    from foia.instance import Instance
+
+    db = mail["db"]
+    dovecot.append(message(to=tokens.reply_address("records@group.example", mail["token"]),
+                           body="We received your request.", msgid="<job@pd.example>"))
+    wrong = Instance(instance, dovecot.config(IMAP_PASSWORD="wrong"))
+    job_id = jobs.enqueue(db, receive.POLL_JOB, {}, key=receive.POLL_JOB)
+    (outcome,) = jobs.run_once(wrong, kinds=[receive.POLL_JOB])
+    assert outcome.state == "queued" and "refused the login" in outcome.error  # retried later, with backoff
+    right = Instance(instance, dovecot.config())
+    outcome = jobs.run_one(right, job_id)
+    assert outcome.state == "done"
+    assert "1 filed on requests" in jobs.get(db, job_id)["progress_message"]
