@@ -825,3 +825,24 @@ def test_web_preview_generate_download(wclient, ldb, web, files):
     with web.test_request_context():
         html = render_template("letters/_request_letters.html", request_row={"id": request_id})
     assert f"/letters/{row['id']}/download" in html and row["sha256"][:12] in html
+
+
+def test_readme_documents_every_template_variable(ldb):
+    """letters/README.md names every variable a template can use, and every option."""
+    readme = (letters.DEFAULT_TEMPLATES / "README.md").read_text()
+    request_id = make_request(ldb, "PA")
+    context = letters.build_context(ldb, request_id, today=DAY)
+    documented = set(re.findall(r"`([a-z_]+)`", readme))
+    missing = [key for key in context if key not in documented]
+    for group in ("request", "requester", "date_range", "estimate"):
+        missing += [f"{group}.{key}" for key in context[group] if key not in documented]
+    missing += [f"options.{key}" for key in letters.DEFAULT_OPTIONS if key not in documented]
+    missing += [f"agency.{key}" for key in context["agency"]
+                if key not in documented and key not in ("id", "created_at", "updated_at", "closed_days")]
+    for name in ("lines", "date_words", "money", "join_words", "quoted", "one_paragraph", "require"):
+        if name not in documented:
+            missing.append(f"filter {name}")
+    for part in markup.PARTS:
+        if part not in documented:
+            missing.append(f"part {part}")
+    assert not missing, missing
