@@ -12,7 +12,7 @@ import json
 from .. import clock, errors
 from ..db import loads, transaction
 from ..deadlines.engine import Dates, as_date
-from ..deadlines.settings import Settings
+from ..deadlines.settings import Settings, load_settings
 from .plan import due_at, plan, recipients
 from .schema import PLANNED_KINDS
 
@@ -125,8 +125,10 @@ def _apply(db, plans, existing, prefs, users, today, settings) -> dict:
     return {"added": len(inserts), "removed": len(deletes), "kept": kept}
 
 
-def add_custom(db, request_id, day, note="", *, settings: Settings, actor=None, today=None) -> int:
-    """The user's own "remind me on DATE" (kept across re-plans). Returns how many were added."""
+def add_custom(db, request_id, day, note="", *, settings: Settings | None = None, actor=None, today=None) -> int:
+    """The user's own "remind me on DATE" (kept across re-plans). Returns how many were added.
+    ``settings``: the instance's (None: the defaults and the settings page's values)."""
+    settings = settings or load_settings(db)
     today = as_date(today or clock.today())
     try:
         day = as_date(day)
