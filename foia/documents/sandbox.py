@@ -17,7 +17,7 @@ import subprocess
 import sys
 import tempfile
 
-from .extract import EXTRACT_LIMITS, ExtractLimits, Extracted, limit_reached
+from .extract import EXTRACT_LIMITS, ExtractLimits, Extracted, extract, limit_reached
 
 
 def extract_file(source, mime: str, limits: ExtractLimits = EXTRACT_LIMITS) -> Extracted:
@@ -63,10 +63,8 @@ def _child(argv: list[str]) -> int:
     mime, memory, cpu, pages = argv[0], int(argv[1]), int(argv[2]), int(argv[3])
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
-    from .extract import extract
-
-    source = os.fdopen(sys.stdin.fileno(), "rb", closefd=False)
     try:
+        source = os.fdopen(sys.stdin.fileno(), "rb", closefd=False)
         size = os.fstat(source.fileno()).st_size
         result = extract(source, mime, size=size, extract_limits=ExtractLimits(pages=pages))
         payload = json.dumps(result.as_dict())
