@@ -1,4 +1,5 @@
 """The document commands: documents add/list/show/type/publish, search, verify, export bagit."""
+import io
 import json
 import os
 
@@ -92,6 +93,34 @@ def test_export_bagit(runner, request_id, pdf, tmp_path):
     assert empty.exit_code == 0 and "0 document(s)" in empty.output
     again = runner("export", "bagit", out)
     assert again.exit_code == 1 and "not an empty folder" in again.output
+
+
+@pytest.mark.skipif(not documents.ocr_available(), reason="tesseract or pdftoppm is not installed (OCR is optional)")
+def test_ocr_is_queued_as_a_job_or_run_at_once_with_wait(runner, request_id, tmp_path, db):
+    from PIL import Image, ImageDraw, ImageFont
+
+    image = Image.new("L", (1200, 300), 255)
+    ImageDraw.Draw(image).text((40, 100), "CAMERA LOG 9182", fill=0, font=ImageFont.load_default(size=72))
+    scan = tmp_path / "scan.pdf"
+    image.save(scan, "PDF", resolution=150)
+    assert "needs OCR" in runner("documents", "add", request_id, scan).output
+    queued = runner("documents", "ocr", 1)
+    assert queued.exit_code == 0 and "document 1: OCR queued as job 1" in queued.output
+    assert runner("documents", "ocr", 1).output.strip() == "document 1: OCR queued as job 1"  # one live job
+    done = runner("documents", "ocr", 1, "--wait")
+    assert done.exit_code == 0 and "characters read" in done.output
+    assert "9182" in documents.get(db, 1)["text"]
+    refused = runner("documents", "ocr", 99)
+    assert refused.exit_code == 1 and "no document 99" in refused.output
+
+
+def test_gc_removes_only_files_nothing_uses(runner, request_id, pdf, instance, db):
+    runner("documents", "add", request_id, pdf)
+    store = LocalStore(instance / "files")
+    orphan, _ = store.put_stream(io.BytesIO(b"left by a refused upload"), 100)
+    result = runner("documents", "gc")
+    assert result.exit_code == 0 and "Removed 1 unused stored file(s)." in result.output
+    assert not store.exists(orphan) and store.exists(documents.get(db, 1)["sha256"])
 
 
 def test_every_document_command_has_help():

@@ -177,3 +177,39 @@ def test_request_page_has_the_documents_section(client, db, request_id):
     assert 'enctype="multipart/form-data"' in page and 'name="files" multiple' in page
     assert "records released</option>" in page and "/static/documents.js" in page
     assert "<script>" not in page.split('id="documents"')[1]
+
+
+def scanned_pdf(text: str) -> bytes:
+    """A PDF with no text layer: one page that is a picture of ``text``."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    image = Image.new("L", (1200, 300), 255)
+    ImageDraw.Draw(image).text((40, 100), text, fill=0, font=ImageFont.load_default(size=72))
+    out = io.BytesIO()
+    image.save(out, "PDF", resolution=150)
+    return out.getvalue()
+
+
+@pytest.mark.skipif(not documents.ocr_available(), reason="tesseract or pdftoppm is not installed (OCR is optional)")
+def test_ocr_button_queues_a_job_and_the_page_shows_its_state(app, client, db, request_id):
+    upload(client, request_id, ("scan.pdf", scanned_pdf("INVOICE NUMBER 4471")))
+    assert [o.kind for o in drain(app)] == ["document.extract"]
+    page = client.get("/documents/1").get_data(as_text=True)
+    assert "needs OCR" in page and "Read the text with OCR" in page
+    response = client.post("/documents/1/ocr")
+    assert response.status_code == 303
+    page = client.get("/documents/1").get_data(as_text=True)
+    assert "OCR will read the text in the background" in page and "OCR is waiting to start" in page
+    client.post("/documents/1/ocr")  # asked twice: still one job
+    assert db.execute("SELECT count(*) FROM jobs WHERE kind = 'document.ocr'").fetchone()[0] == 1
+    assert [(o.kind, o.state) for o in drain(app)] == [("document.ocr", "done")]
+    doc = documents.get(db, 1)
+    assert doc["needs_ocr"] == 0 and "4471" in doc["text"]
+    page = client.get("/documents/1").get_data(as_text=True)
+    assert "4471" in page and "OCR is" not in page
+
+
+def test_ocr_of_a_text_file_is_refused_with_a_reason(client, request_id):
+    upload(client, request_id, ("note.txt", b"already text"))
+    page = client.post("/documents/1/ocr", follow_redirects=True).get_data(as_text=True)
+    assert "only those can be read by OCR" in page
