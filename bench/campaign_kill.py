@@ -152,7 +152,7 @@ def main():
     rows = campaigns.campaign_letters(db, campaign_id)
     unreadable = 0
     for row in rows:
-        data = letters.file_path(row, instance / "letters").read_bytes()
+        data = letters.file_path(row, instance / "files").read_bytes()
         try:
             if row["format"] == "pdf":
                 assert len(pypdf.PdfReader(io.BytesIO(data)).pages) >= 1

@@ -26,6 +26,7 @@ from pathlib import Path
 from . import audit, clock, jobs, letters, requests
 from .db import loads, transaction
 from .errors import Invalid, NotFound
+from .filestore import LocalStore
 
 FORMATS = ("pdf", "docx")
 JOB_KIND = "campaign.letters"
@@ -248,8 +249,7 @@ def _warm(folder, runner_pid: int):
     """Worker start-up: parse the letter stylesheet and build the DOCX base once per process, and
     exit when the runner that started the pool is gone."""
     _exit_with(runner_pid)
-    letters.pdf_tools(folder)
-    letters._docx_base_document()
+    letters.warm(folder)
 
 
 def _exit_with(runner_pid: int) -> None:
@@ -291,8 +291,8 @@ def existing_formats(db, request_id, template) -> set[str]:
     )}
 
 
-def run(db, campaign_id, *, letters_dir, folder: Path | None = None, workers: int | None = None,
-        on_progress=None, today: dt.date | None = None, formats=FORMATS, hold=None) -> dict:
+def run(db, campaign_id, *, files=None, folder: Path | None = None, workers: int | None = None,
+        on_progress=None, today: dt.date | None = None, formats=FORMATS, hold=None, letters_dir=None) -> dict:
     """Create the campaign's requests and letters; returns its progress when finished.
 
     Every step is idempotent in the database, so a run interrupted at any point (even killed)
@@ -303,8 +303,10 @@ def run(db, campaign_id, *, letters_dir, folder: Path | None = None, workers: in
     ``on_progress(done, total, errors)`` is called as each agency completes; ``hold()``, if given,
     is called inside each write transaction before anything is stored (the job runner renews its
     lease there, so a runner that lost the job stores nothing). ``workers=0`` renders in this
-    process (no pool).
+    process (no pool). ``files`` is the file store the letters go to (or a folder to root one at;
+    ``letters_dir`` is the same, under the name bench/letters.py still uses).
     """
+    store = letters.as_store(files if files is not None else letters_dir)
     campaign = get(db, campaign_id)
     agency_ids = campaign["selection"].get("agency_ids", [])
     template = campaign["template"]
@@ -357,15 +359,15 @@ def run(db, campaign_id, *, letters_dir, folder: Path | None = None, workers: in
             save()
             return None
 
-    def finish(agency_id, letter, files):
+    def finish(agency_id, letter, rendered):
         nonlocal done
         with transaction(db):
             if hold:
                 hold()
             have = existing_formats(db, letter.request_id, template)
-            for fmt, data in files.items():
+            for fmt, data in rendered.items():
                 if fmt not in have:
-                    letters.store(db, letter, fmt, data, letters_dir, actor=campaign["created_by"])
+                    letters.store(db, letter, fmt, data, store, actor=campaign["created_by"])
             done += 1
         save()
 
@@ -408,22 +410,22 @@ def _render_in_pool(pending_letters, workers, folder, letter_for, finish, fail, 
                 finish(agency_id, letter, files)
 
 
-def _folders(instance) -> tuple[Path, Path]:
-    """Where letters are stored and where the letter templates are, from an instance (or, until
+def _store_and_templates(instance) -> tuple:
+    """The file store letters go to and the letter templates folder, from an instance (or, until
     every caller passes one, a configuration mapping)."""
     if isinstance(instance, Mapping):
-        return Path(instance["LETTERS_DIR"]), letters.templates_dir(instance)
-    return instance.letters_dir, instance.letter_templates
+        return LocalStore(instance["FILES_DIR"]), letters.templates_dir(instance)
+    return instance.store, instance.letter_templates
 
 
 @jobs.handler(JOB_KIND)
 def run_letters_job(instance, job) -> dict:
     """The job ``campaign.letters``: run (or resume) a campaign's letters, reporting progress."""
-    letters_dir, folder = _folders(instance)
+    files, folder = _store_and_templates(instance)
     payload = job.payload
     today = dt.date.fromisoformat(payload["letter_date"]) if payload.get("letter_date") else None
     result = run(
-        job.db, payload["campaign_id"], letters_dir=letters_dir, folder=folder, workers=payload.get("workers"),
+        job.db, payload["campaign_id"], files=files, folder=folder, workers=payload.get("workers"),
         today=today, hold=job.renew,
         on_progress=lambda done, total, errors: job.progress(
             done, total, f"{done} of {total} agencies done" + (f", {len(errors)} error(s)" if errors else "")),
@@ -453,7 +455,7 @@ def campaign_letters(db, campaign_id, fmt: str | None = None) -> list[dict]:
     ))
 
 
-def write_zip(db, campaign_id, letters_dir, target, fmt: str | None = None) -> int:
+def write_zip(db, campaign_id, files, target, fmt: str | None = None) -> int:
     """Write the campaign's letters into a ZIP (a path or a binary file); returns the count.
 
     Entries are ``pdf/<name>.pdf`` and ``docx/<name>.docx``, dated by when each letter was made.
@@ -466,11 +468,12 @@ def write_zip(db, campaign_id, letters_dir, target, fmt: str | None = None) -> i
                                     date_time=when.timetuple()[:6])
             entry.compress_type = zipfile.ZIP_STORED if row["format"] == "docx" else zipfile.ZIP_DEFLATED
             entry.external_attr = 0o644 << 16
-            archive.writestr(entry, letters.file_path(row, letters_dir).read_bytes())
+            with letters.open_file(row, files) as data:
+                archive.writestr(entry, data.read())
     return len(rows)
 
 
-def zip_bytes(db, campaign_id, letters_dir, fmt: str | None = None) -> bytes:
+def zip_bytes(db, campaign_id, files, fmt: str | None = None) -> bytes:
     buffer = io.BytesIO()
-    write_zip(db, campaign_id, letters_dir, buffer, fmt)
+    write_zip(db, campaign_id, files, buffer, fmt)
     return buffer.getvalue()

@@ -33,7 +33,7 @@ def test_letter_pdf_and_docx(instance, runner, tmp_path):
     assert result.exit_code == 0
     pdf = " ".join(" ".join(p.extract_text().split()) for p in pypdf.PdfReader(tmp_path / "x.pdf").pages)
     paragraphs = [p.text for p in docx.Document(tmp_path / "x.docx").paragraphs if p.text.strip()]
-    for words in ("Lakeside Police 0", "65 P.S. § 67.101 et seq.; §§ 67.901, 67.902", "within 5 business days", "Jane Doe"):
+    for words in ("Lakeside Police 0", "Pennsylvania Right-to-Know Law (RTKL)", "within 5 business days", "Jane Doe"):
         assert words in pdf
         assert any(words in p for p in paragraphs)
     squeezed = "".join(pdf.split())
@@ -46,7 +46,7 @@ def test_letter_errors(instance, runner, tmp_path):
     runner("settings", "requester", "--name", "J", "--address", "A", "--email", "j@example.org")
     request_id = requests.create_request(database, agency_id=1, title="Ring records")
     result = runner.runner.invoke(main, ["letter", "999", "--out", str(tmp_path / "x.pdf")])
-    assert result.exit_code == 2 and "unknown request 999" in result.output
+    assert result.exit_code == 2 and "No request with id 999" in result.output
     result = runner.runner.invoke(main, ["letter", str(request_id), "--template", "nope", "--out", str(tmp_path / "x.pdf")])
     assert result.exit_code == 1 and "unknown letter template 'nope'" in result.output
     result = runner.runner.invoke(main, ["letter", str(request_id), "--option", "rolling=maybe", "--out", str(tmp_path / "x.pdf")])
@@ -109,11 +109,11 @@ def test_campaign_run_reports_a_failed_run(instance, runner):
     database = setup_db(instance, runner)
     runner("settings", "requester", "--name", "J", "--address", "A", "--email", "j@example.org")
     campaign_id = int(runner("campaign", "create", "--name", "G", "--state", "GA", "--no-run").output.split()[0])
-    # The letters folder is not a folder: the run fails, is queued for a retry, and says so.
-    letters_dir = instance / "letters"
-    if letters_dir.is_dir():
-        shutil.rmtree(letters_dir)
-    letters_dir.write_text("not a folder")
+    # The file store's folder is not a folder: the run fails, is queued for a retry, and says so.
+    files_dir = instance / "files"
+    if files_dir.is_dir():
+        shutil.rmtree(files_dir)
+    files_dir.write_text("not a folder")
     result = runner.runner.invoke(main, ["campaign", "run", str(campaign_id)])
     assert result.exit_code == 1
     assert "The run failed (attempt 1 of 5): NotADirectoryError" in result.output
@@ -121,7 +121,7 @@ def test_campaign_run_reports_a_failed_run(instance, runner):
     job = jobs.get(database, 1)
     assert job["state"] == "queued" and job["run_after"] == "2026-09-15T10:00:30"
     assert "0 job(s) run." in runner("jobs", "run-once").output  # it waits out its backoff
-    letters_dir.unlink()
+    files_dir.unlink()
     assert runner("jobs", "retry", 1).exit_code == 0  # now
     assert "job 1 (campaign.letters), attempt 2: done" in runner("jobs", "run-once").output
     assert database.execute("SELECT count(*) FROM letters").fetchone()[0] == 4

@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from .. import campaigns, jobs, letters
+from ..filestore import LocalStore
 from . import echo_json, fail, load_config, main, open_db
 
 POLL = 1.0  # seconds between looks at a run held by another runner
@@ -130,13 +131,15 @@ def campaign_letters(campaign_id, fmt, out):
     config = load_config()
     db = open_db(config)
     campaigns.get(db, campaign_id)
+    files = LocalStore(config["FILES_DIR"])
     if out.lower().endswith(".zip"):
-        count = campaigns.write_zip(db, campaign_id, config["LETTERS_DIR"], out, fmt)
+        count = campaigns.write_zip(db, campaign_id, files, out, fmt)
         click.echo(f"{count} letters in {out}")
         return
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
     rows = campaigns.campaign_letters(db, campaign_id, fmt)
     for row in rows:
-        shutil.copyfile(letters.file_path(row, config["LETTERS_DIR"]), folder / letters.download_name(db, row))
+        with letters.open_file(row, files) as data, open(folder / letters.download_name(db, row), "wb") as copy:
+            shutil.copyfileobj(data, copy)
     click.echo(f"{len(rows)} letters in {folder}")

@@ -4,8 +4,9 @@ import shutil
 import click
 
 from .. import letters
+from ..filestore import LocalStore
 from . import campaigns as _campaign_commands  # noqa: F401 (registers `foia campaign` until COMMAND_MODULES lists it)
-from . import echo_json, fail, load_config, main, open_db
+from . import echo_json, load_config, main, open_db
 from . import jobs as _job_commands  # noqa: F401 (registers `foia jobs` until COMMAND_MODULES lists it)
 
 
@@ -32,14 +33,12 @@ def _warn(messages):
 def letter(request_id, fmt, out, template, option_pairs):
     """Render request REQUEST_ID's letter to a PDF or DOCX file (also kept in the instance)."""
     db, config = _open()
-    try:
-        options = letters.parse_option_pairs(option_pairs) if option_pairs else None
-        row = letters.generate(db, request_id, fmt, config["LETTERS_DIR"], template, options,
-                               folder=letters.templates_dir(config))
-    except letters.LetterError as e:
-        fail(str(e), 2 if str(e).startswith("unknown request") else 1)
+    files = LocalStore(config["FILES_DIR"])
+    options = letters.parse_option_pairs(option_pairs) if option_pairs else None
+    row = letters.generate(db, request_id, fmt, files, template, options, folder=letters.templates_dir(config))
     _warn(row["warnings"])
-    shutil.copyfile(letters.file_path(row, config["LETTERS_DIR"]), out)
+    with letters.open_file(row, files) as data, open(out, "wb") as copy:
+        shutil.copyfileobj(data, copy)
     click.echo(f"{out} ({row['size']} bytes, sha256 {row['sha256'][:12]}, letter {row['id']})")
 
 
@@ -72,9 +71,6 @@ def settings_requester(**given):
     current = letters.requester(db)
     changes = {k: v.replace("\\n", "\n") for k, v in given.items() if v is not None}
     if changes:
-        try:
-            current = letters.save_requester(db, {**current, **changes})
-        except letters.LetterError as e:
-            fail(str(e))
+        current = letters.save_requester(db, {**current, **changes})
         click.echo("Requester saved.")
     echo_json(current)

@@ -8,11 +8,18 @@ import tempfile
 from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, send_file, url_for
 
 from .. import agencies, campaigns, errors, letters
+from ..filestore import LocalStore
 from ..laws import NAMES
 from . import actor_id, get_db
 from .letters import form_options
 
 bp = Blueprint("campaigns", __name__, url_prefix="/campaigns")
+
+
+def _files():
+    """The one file store (the app's instance's, else the configured folder)."""
+    instance = current_app.extensions.get("foia")
+    return instance.store if instance is not None else LocalStore(current_app.config["FILES_DIR"])
 
 
 @bp.get("/")
@@ -92,7 +99,7 @@ def download_zip(campaign_id):
     if fmt not in (None,) + campaigns.FORMATS:
         raise errors.Invalid("format", "The format must be pdf or docx.")
     spooled = tempfile.SpooledTemporaryFile(max_size=64 * 1024 * 1024)
-    count = campaigns.write_zip(db, campaign_id, current_app.config["LETTERS_DIR"], spooled, fmt)
+    count = campaigns.write_zip(db, campaign_id, _files(), spooled, fmt)
     if not count:
         raise errors.NotFound("This campaign has no letters yet.")
     spooled.seek(0)
