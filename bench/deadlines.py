@@ -2,7 +2,7 @@
 
 1. Recomputes the deadlines and reminders of 100,000 requests (every jurisdiction, a realistic mix of
    timelines: receipts, acknowledgements, extensions, clarification pauses, releases, denials; some
-   agencies with closed days of their own) with ``deadlines.refresh_all``: once on an empty reminders
+   agencies with closed days of their own) with ``recompute.everything``: once on an empty reminders
    table, once more when everything is already planned. Target: <= 10 s.
 2. One dispatcher tick (``reminders.tick`` after the day's refresh: the claim UPDATE plus the check)
    with 100,000 pending reminders of which none is due. Target: <= 20 ms.
@@ -25,7 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.results import record  # noqa: E402
-from foia import clock, deadlines, laws, lifecycle, reminders  # noqa: E402
+from foia import clock, deadlines, laws, lifecycle, recompute, reminders  # noqa: E402
 from foia import db as db_module  # noqa: E402
 
 TODAY = dt.date(2026, 9, 15)
@@ -137,12 +137,12 @@ def main() -> None:
         event_count = db["events"].count
 
         started, cpu = time.perf_counter(), time.process_time()
-        done = deadlines.refresh_all(db, TODAY)
+        done = recompute.everything(db, today=TODAY)
         cold, cold_cpu = time.perf_counter() - started, time.process_time() - cpu
         planned = db["reminders"].count
 
         started, cpu = time.perf_counter(), time.process_time()
-        deadlines.refresh_all(db, TODAY)
+        recompute.everything(db, today=TODAY)
         warm, warm_cpu = time.perf_counter() - started, time.process_time() - cpu
         assert db["reminders"].count == planned, "a second recompute must change nothing"
 
