@@ -10,9 +10,12 @@ in memory), flushed to disk, then renamed into place; the rename is atomic, so a
 holds complete content. Identical content is stored once. An upload that fails half-way (size limit,
 broken connection) removes its temporary file and leaves nothing behind.
 
-:class:`Store` is the small interface the rest of the application uses, so an S3-compatible object
-store could replace :class:`LocalStore` later; only :meth:`LocalStore.path` is local-only (used to
-serve downloads efficiently).
+:class:`Store` is the small interface the rest of the application uses (documents, letters and
+messages share the one store of an instance), so an S3-compatible object store could replace
+:class:`LocalStore` later; only :meth:`LocalStore.path` is local-only (used to serve downloads
+efficiently). The store knows nothing of the database: which files are still referenced, and when
+one may be removed without racing an upload in progress, is :mod:`foia.filerefs`' business; call
+:meth:`Store.delete` only through it.
 """
 import contextlib
 import dataclasses
@@ -53,12 +56,21 @@ class Problem:
 
 
 class Store(Protocol):
-    def put_stream(self, fileobj: BinaryIO, max_size: int, *, allow_empty: bool = False) -> tuple[str, int]: ...
-    def open(self, sha256: str) -> BinaryIO: ...
+    """What every file store offers. Files are named by their SHA-256 (64 lowercase hex digits)."""
+
+    def put_stream(self, fileobj: BinaryIO, max_size: int, *, allow_empty: bool = False) -> tuple[str, int]:
+        """Store what ``fileobj`` yields, at most ``max_size`` bytes; ``(sha256, size)``. Atomic:
+        a name is visible only once its whole content is; storing known content again is a no-op."""
+    def open(self, sha256: str) -> BinaryIO:
+        """The stored file, opened for reading (``FileNotFoundError`` if absent)."""
     def exists(self, sha256: str) -> bool: ...
     def size(self, sha256: str) -> int: ...
-    def delete(self, sha256: str) -> None: ...
-    def verify_all(self, expected: Iterable[str] = ()) -> list[Problem]: ...
+    def delete(self, sha256: str) -> None:
+        """Remove a stored file; absent is not an error (see :mod:`foia.filerefs` for when)."""
+    def stored(self) -> list[str]:
+        """Every SHA-256 in the store."""
+    def verify_all(self, expected: Iterable[str] = ()) -> list[Problem]:
+        """Re-hash every file: ``mismatch`` for changed content, ``missing`` for expected names absent."""
 
 
 def human_size(n: int) -> str:

@@ -120,3 +120,21 @@ def test_bad_hash_is_rejected(tmp_path):
                                      (512 * 1024 * 1024, "512 MB")])
 def test_human_size(n, text):
     assert human_size(n) == text
+
+
+def test_local_store_offers_the_whole_store_interface():
+    from foia.filestore import Store
+
+    wanted = {name for name in vars(Store) if not name.startswith("_")}
+    assert wanted == {"put_stream", "open", "exists", "size", "delete", "stored", "verify_all"}
+    assert all(callable(getattr(LocalStore, name, None)) for name in wanted)
+
+
+def test_store_for_a_configuration_or_an_instance(tmp_path):
+    from types import SimpleNamespace
+
+    from foia.filestore import store_for
+
+    assert store_for({"FILES_DIR": str(tmp_path / "files")}).root == tmp_path / "files"
+    own = LocalStore(tmp_path / "other")
+    assert store_for(SimpleNamespace(store=own)) is own
