@@ -1,7 +1,7 @@
 """Shared set-up of the mail tests: an agency, a filed request, the file store, and messages."""
 from email.message import EmailMessage
 
-from foia import agencies, filestore, requests
+from foia import agencies, documents, filestore, jobs, requests
 from foia.correspondence import store, tokens
 
 AGENCY_EMAIL = "records@springfield-pd.example"
@@ -37,3 +37,8 @@ def message(*, to="records@group.example", frm=f"Records Unit <{AGENCY_EMAIL}>",
         maintype, subtype = mime.split("/")
         m.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
     return bytes(m)
+
+
+def read_documents(config) -> None:
+    """Run the document text extraction jobs that filing attachments queued (as the scheduler would)."""
+    jobs.run_once(config, kinds=[documents.EXTRACT_JOB], limit=1000)

@@ -1,7 +1,7 @@
 """Polling a real IMAP server (Debian's dovecot on loopback, started by the fixture)."""
 import pytest
 from mail_fixtures import dovecot, tiny_pdf  # noqa: F401 (dovecot is a fixture)
-from mail_helpers import AGENCY_EMAIL, message, setup
+from mail_helpers import AGENCY_EMAIL, message, read_documents, setup
 
 from foia import documents, requests
 from foia.correspondence import ingest, receive, store, tokens
@@ -31,6 +31,7 @@ def test_a_reply_with_a_pdf_lands_on_its_request_and_its_event_moves_the_due_dat
 
     (filed,) = [m for m in store.for_request(db, mail["request_id"]) if m["state"] == "matched"]
     assert filed["matched_by"] == "token" and filed["source"] == "imap:INBOX"
+    read_documents(mail["app"].config)
     hits = documents.search(db, "extension").hits
     assert [h["request_id"] for h in hits] == [mail["request_id"]]
     assert [m["from_addr"] for m in store.review_queue(db)] == ["someone@example.net"]

@@ -6,7 +6,7 @@ import zipfile
 
 import pytest
 from mail_fixtures import tiny_pdf
-from mail_helpers import AGENCY_EMAIL, message, setup
+from mail_helpers import AGENCY_EMAIL, message, read_documents, setup
 
 from foia import documents, errors, requests
 from foia.correspondence import ingest, store, tokens
@@ -38,6 +38,7 @@ def test_reply_token_in_the_address_files_the_reply_with_its_pdf(mail):
     assert "reply token" in result.why
     (doc_id,) = result.documents
     assert documents.get(db, doc_id)["request_id"] == request_id
+    read_documents(mail["config"])
     hits = documents.search(db, "Memorandum").hits
     assert [h["id"] for h in hits] == [doc_id]
     row = store.get(db, result.id)
@@ -201,6 +202,7 @@ def test_a_100_mb_attachment_is_refused_and_the_rest_filed(mail):
     b"Content-Type: text/plain; charset=x-unknown-charset\r\nContent-Transfer-Encoding: base64\r\n\r\n!!!notbase64",
     "From: a@b.example\r\nSubject: Solicitud\r\nContent-Type: text/plain; charset=iso-8859-1\r\n\r\n"
     "No se encontraron documentos; según la búsqueda.\r\n".encode("iso-8859-1"),
+    b"From: Caf\xc3\xa9 <a@b.example>\r\nSubject: Caf\xe9 r\xe9sum\xe9\r\n\r\nbody \xe9 with raw 8-bit bytes\r\n",
 ])
 def test_malformed_mail_is_kept_for_review(mail, raw):
     result = file(mail, raw)
@@ -209,6 +211,8 @@ def test_malformed_mail_is_kept_for_review(mail, raw):
     assert isinstance(row["body"], str)
     if b"seg\xfan" in raw:
         assert "según" in row["body"]
+    if b"Caf\xe9 r" in raw:  # raw 8-bit headers: UTF-8 where they decode as such, else Latin-1
+        assert row["subject"] == "Café résumé" and row["from_name"] == "Café"
 
 
 def test_html_mail_is_kept_as_text_without_scripts(mail):

@@ -133,7 +133,9 @@ def _record(db, parsed: Parsed, sha256: str, size: int, source: str) -> tuple[in
 
 def _file_attachments(db, store_, row: dict, parsed: Parsed, config: dict, actor) -> tuple[list, list]:
     """Each attachment becomes a document of the message's request; one refused (too large, a zip
-    bomb, damaged) is noted and the others are still filed."""
+    bomb, damaged) is noted and the others are still filed. The text of PDFs and DOCX files is read
+    by the ``document.extract`` job, as for web uploads, so that a mailbox of thousands of replies
+    is filed at once."""
     notes, doc_ids, outcome = [], [], []
     limit = setting(config, "MAIL_MAX_ATTACHMENT")
     received = (row["date"] or row["received_at"])[:10]
@@ -143,7 +145,7 @@ def _file_attachments(db, store_, row: dict, parsed: Parsed, config: dict, actor
         try:
             added = documents.add_document(db, store_, row["request_id"], io.BytesIO(attachment.data),
                                            attachment.filename, received_on=received, actor=actor,
-                                           max_size=limit, doc_type="correspondence"
+                                           max_size=limit, defer=True, doc_type="correspondence"
                                            if attachment.content_type == "message/rfc822" else None)
         except (errors.FoiaError, ValueError, LookupError) as e:
             entry["error"] = str(e)

@@ -9,6 +9,8 @@ charset is decoded as UTF-8 with replacement characters, and what could not be r
 import dataclasses
 import datetime as dt
 import email
+import email.errors
+import email.header
 import email.policy
 import email.utils
 import html
@@ -51,19 +53,54 @@ _MSGID = re.compile(r"<[^<>\s]+>")
 _RECIPIENT_HEADERS = ("to", "cc", "delivered-to", "x-original-to", "envelope-to", "resent-to")
 
 
-def _header(message: Message, name: str, defects: list) -> str:
-    try:
-        value = message.get(name)
-    except Exception as e:  # a header the email package cannot parse at all
-        defects.append(f"{name}: {e}")
-        value = message.get_all(name, failobj=[None])[0] if hasattr(message, "get_all") else None
+class _RawHeaders(email.policy.Compat32):
+    """compat32, but header values come back as written (raw 8-bit bytes as surrogates) instead of
+    wrapped in a Header that replaces them, so that :func:`_clean` can read them."""
+
+    def header_fetch_parse(self, name, value):
+        return value
+
+
+POLICY = _RawHeaders()
+
+
+def decode_header(value) -> str:
+    """A header's text with RFC 2047 encoded words decoded; undecodable parts are kept as written."""
     if value is None:
         return ""
+    if isinstance(value, email.header.Header):
+        value = str(value)
+    value = str(value)
+    if "=?" in value:
+        try:
+            value = str(email.header.make_header(email.header.decode_header(value)))
+        except (LookupError, UnicodeError, ValueError, email.errors.HeaderParseError):
+            pass
+    return value
+
+
+def _header(message: Message, name: str, defects: list) -> str:
+    # The message is read with the compat32 policy (its header objects are three times slower to
+    # build than the ones we need), so encoded words are decoded here.
     try:
-        text = str(value)
-    except Exception:
-        text = repr(value)
-    return " ".join(text.split())[:MAX_HEADER]
+        text = decode_header(message.get(name))
+    except Exception as e:  # a header the email package cannot read at all
+        defects.append(f"{name}: {e}")
+        return ""
+    return " ".join(_clean(text).split())[:MAX_HEADER]
+
+
+def _clean(text: str) -> str:
+    """Raw 8-bit bytes in a header arrive as surrogates: read them as UTF-8, else as Latin-1."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        raw = text.encode("utf-8", "surrogateescape")
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return raw.decode("latin-1")
 
 
 def message_ids(value: str) -> list[str]:
@@ -108,7 +145,7 @@ def _decode(part: Message, defects: list) -> str:
         return ""
     if payload is None:
         payload = part.get_payload()
-        return payload if isinstance(payload, str) else ""
+        return _clean(payload) if isinstance(payload, str) else ""
     charset = part.get_content_charset() or "utf-8"
     try:
         return payload.decode(charset, "replace")
@@ -169,17 +206,17 @@ def html_to_text(source: str) -> str:
 
 def _filename(part: Message, defects: list) -> str:
     try:
-        name = part.get_filename()
+        name = decode_header(part.get_filename())
     except Exception as e:
         defects.append(f"attachment name unreadable: {e}")
-        name = None
-    return " ".join(str(name).split())[:255] if name else ""
+        name = ""
+    return " ".join(name.split())[:255] if name else ""
 
 
 def parse(raw: bytes) -> Parsed:
     """Read one message (never raises on malformed input)."""
     defects: list[str] = []
-    message = email.message_from_bytes(raw, policy=email.policy.default)
+    message = email.message_from_bytes(raw, policy=POLICY)
     defects += [type(d).__name__ for d in getattr(message, "defects", [])]
     parsed = Parsed(defects=defects)
 
