@@ -10,7 +10,9 @@ runs collapse into one), ``max_instances=1`` (a slow tick is never overlapped in
 default of dropping runs more than a second late). Several processes may run a scheduler at once
 (``foia serve`` in-process and ``foia scheduler``): the claims of both tables make that safe.
 
-The modules imported here register the job handlers the runner can run.
+The modules imported here register the job handlers the runner can run. Both ticks take the
+instance (:class:`foia.instance.Instance`) or, from callers not yet converted, its configuration
+mapping; job handlers receive it as given.
 """
 import datetime as dt
 import logging
@@ -21,8 +23,12 @@ from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-from . import campaigns, clock, jobs, reminders  # campaigns registers the handler of campaign.letters
+# Each of these registers the handler of a job kind: campaign.letters, recompute.all, document.ocr,
+# document.extract, mail.poll.
+from . import campaigns, clock, jobs, recompute, reminders  # noqa: F401
+from .correspondence import receive  # noqa: F401
 from .db import connect
+from .documents import ocr, reading  # noqa: F401
 
 JOB_ID = "foia-reminders-dispatch"
 JOBS_JOB_ID = "foia-jobs-run"
@@ -35,8 +41,13 @@ _lock = threading.Lock()
 _background: BackgroundScheduler | None = None
 
 
-def run_tick(config: dict) -> reminders.Report | None:
+def _config(instance_or_config) -> dict:
+    return getattr(instance_or_config, "config", instance_or_config)
+
+
+def run_tick(instance_or_config) -> reminders.Report | None:
     """One dispatcher tick on a connection of its own; errors are logged, never raised."""
+    config = _config(instance_or_config)
     try:
         database = connect(config["DATABASE"])
     except Exception:
@@ -54,11 +65,11 @@ def run_tick(config: dict) -> reminders.Report | None:
         database.conn.close()
 
 
-def run_jobs(config: dict, limit: int = JOBS_PER_TICK) -> list[jobs.Outcome] | None:
+def run_jobs(instance_or_config, limit: int = JOBS_PER_TICK) -> list[jobs.Outcome] | None:
     """One job-runner tick: run queued jobs (and jobs whose runner died) one after another, at most
     ``limit``; errors are logged, never raised (a failed job is recorded on its row)."""
     try:
-        outcomes = jobs.run_once(config, limit=limit)
+        outcomes = jobs.run_once(instance_or_config, limit=limit)
     except Exception:
         log.exception("jobs: the job runner tick failed; the jobs stay queued")
         return None
@@ -67,7 +78,7 @@ def run_jobs(config: dict, limit: int = JOBS_PER_TICK) -> list[jobs.Outcome] | N
     return outcomes
 
 
-def _configure(scheduler, config: dict, interval: float, jobs_interval: float = JOBS_INTERVAL) -> None:
+def _configure(scheduler, instance_or_config, interval: float, jobs_interval: float = JOBS_INTERVAL) -> None:
     scheduler.configure(
         jobstores={"default": MemoryJobStore()},
         executors={"default": ThreadPoolExecutor(2)},
@@ -76,20 +87,21 @@ def _configure(scheduler, config: dict, interval: float, jobs_interval: float = 
     )
     # The first runs are now (real time: APScheduler is only the metronome), then at each interval.
     start = dt.datetime.now(clock.timezone())
-    scheduler.add_job(run_tick, "interval", args=[config], seconds=interval, id=JOB_ID,
+    scheduler.add_job(run_tick, "interval", args=[instance_or_config], seconds=interval, id=JOB_ID,
                       replace_existing=True, next_run_time=start)
-    scheduler.add_job(run_jobs, "interval", args=[config], seconds=jobs_interval, id=JOBS_JOB_ID,
+    scheduler.add_job(run_jobs, "interval", args=[instance_or_config], seconds=jobs_interval, id=JOBS_JOB_ID,
                       replace_existing=True, next_run_time=start)
 
 
-def start_background(config: dict, interval: float = INTERVAL, jobs_interval: float = JOBS_INTERVAL) -> BackgroundScheduler:
+def start_background(instance_or_config, interval: float = INTERVAL,
+                     jobs_interval: float = JOBS_INTERVAL) -> BackgroundScheduler:
     """Start the dispatcher in this process (``foia serve``); idempotent. Returns the scheduler."""
     global _background
     with _lock:
         if _background is not None and _background.running:
             return _background
         scheduler = BackgroundScheduler()
-        _configure(scheduler, config, interval, jobs_interval)
+        _configure(scheduler, instance_or_config, interval, jobs_interval)
         scheduler.start()
         _background = scheduler
         return scheduler
@@ -103,10 +115,10 @@ def stop_background(wait: bool = True) -> None:
         _background = None
 
 
-def run_forever(config: dict, interval: float = INTERVAL, jobs_interval: float = JOBS_INTERVAL) -> None:
+def run_forever(instance_or_config, interval: float = INTERVAL, jobs_interval: float = JOBS_INTERVAL) -> None:
     """Run the dispatcher alone in the foreground (``foia scheduler``) until interrupted."""
     scheduler = BlockingScheduler()
-    _configure(scheduler, config, interval, jobs_interval)
+    _configure(scheduler, instance_or_config, interval, jobs_interval)
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):

@@ -8,7 +8,7 @@ import time
 import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from foia import agencies, campaigns, clock, deadlines, jobs, letters, lifecycle, reminders, scheduler
+from foia import agencies, campaigns, clock, jobs, letters, lifecycle, recompute, reminders, scheduler
 from tests import test_reminders
 
 # The same fixtures: the deadlines and reminders tables on the app's database; a real SMTP server.
@@ -34,7 +34,7 @@ def seed(db, title="Ring partnership records"):
                                         "created_at": STAMP, "updated_at": STAMP}).last_pk
     db["events"].insert({"request_id": request_id, "kind": "filed", "occurred_on": "2026-09-10",
                          "recorded_at": STAMP, "data": "{}"})
-    deadlines.refresh(db, request_id, dt.date(2026, 9, 10))
+    recompute.request(db, request_id, today=dt.date(2026, 9, 10))
     return request_id
 
 

@@ -13,6 +13,7 @@ import click
 from .. import campaigns, jobs, letters
 from ..filestore import LocalStore
 from . import echo_json, fail, load_config, main, open_db
+from .jobs import handler_target
 
 POLL = 1.0  # seconds between looks at a run held by another runner
 
@@ -58,7 +59,7 @@ def _run(db, config, campaign_id, wait: bool = True) -> None:
             shown["done"] = done
 
         while True:
-            outcome = jobs.run_one(config, job_id, listener=advance, db=db)
+            outcome = jobs.run_one(handler_target(config), job_id, listener=advance, db=db)
             job = jobs.get(db, job_id)
             if outcome is not None or job["state"] not in jobs.LIVE:
                 break

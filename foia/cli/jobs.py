@@ -10,6 +10,12 @@ def jobs_group():
     """Background jobs (campaign letters, bulk recomputes, OCR) and their runner."""
 
 
+def handler_target(config: dict):
+    """What job handlers receive: this invocation's instance (click's ``ctx.obj``), else its configuration."""
+    obj = click.get_current_context().obj
+    return obj if hasattr(obj, "connect") else config
+
+
 def _line(job: dict) -> str:
     progress = f"{job['progress_done']}/{job['progress_total']}" if job["progress_total"] is not None else "-"
     error = f"  {job['error'].splitlines()[0]}" if job["error"] else ""
@@ -44,7 +50,7 @@ def jobs_run_once(limit):
     """Run the jobs that are due now (and those whose runner died), one after another, then stop."""
     config = load_config()
     db = open_db(config)
-    outcomes = jobs.run_once(config, limit=limit, db=db)
+    outcomes = jobs.run_once(handler_target(config), limit=limit, db=db)
     for outcome in outcomes:
         click.echo(outcome.summary())
     click.echo(f"{len(outcomes)} job(s) run.")
