@@ -12,7 +12,7 @@ import pypdf
 import pytest
 from docx.oxml.ns import qn
 
-from foia import agencies, laws, letters, markup, requests
+from foia import agencies, filerefs, laws, letters, markup, requests
 from foia import db as db_module
 from foia.errors import FoiaError, Invalid, NotFound
 from foia.filestore import LocalStore
@@ -585,6 +585,8 @@ def test_same_input_same_bytes_and_storage(ldb, files):
     assert other["id"] != row["id"] and '"rolling": false' in other["options"]
     assert [r["id"] for r in letters.for_request(ldb, request_id)] == [other["id"], row["id"]]
     assert letters.download_name(ldb, row) == f"request-{request_id}-ring-partnership-springfield-police-department-pa.pdf"
+    # The store's clean-up of unused files knows letters refer to theirs.
+    assert filerefs.collect_garbage(ldb, files) == [] and files.exists(row["sha256"])
     files.delete(row["sha256"])
     with pytest.raises(NotFound, match="missing from the file store"):
         letters.open_file(row, files)

@@ -10,7 +10,7 @@ import os
 import re
 from pathlib import Path
 
-from .. import clock
+from .. import clock, filerefs
 from ..db import transaction
 from ..errors import Invalid, NotFound
 from ..filestore import LocalStore, Store, hash_file
@@ -49,25 +49,29 @@ def store(db, letter: Letter, fmt: str, data: bytes, files, *, actor=None) -> di
     content: storing the same letter again returns the row it already has)."""
     files = as_store(files)
     check_format(fmt)
-    digest, size = files.put_stream(io.BytesIO(data), MAX_LETTER_BYTES)
-    with transaction(db):
-        existing = db.execute(
-            "SELECT id FROM letters WHERE request_id = ? AND format = ? AND template = ? AND sha256 = ?",
-            [letter.request_id, fmt, letter.template, digest],
-        ).fetchone()
-        if existing:
-            return get(db, existing[0])
-        row = {
-            "request_id": letter.request_id,
-            "format": fmt,
-            "template": letter.template,
-            "sha256": digest,
-            "size": size,
-            "generated_at": clock.stamp(),
-            "options": json.dumps(letter.options, sort_keys=True),
-            "created_by": actor,
-        }
-        row["id"] = db["letters"].insert(row).last_pk
+    # Registered as an ingest first, so a clean-up of unused stored files never removes these
+    # bytes between their storing and the commit of the row that refers to them.
+    with filerefs.ingest(db, files) as claim:
+        digest, size = files.put_stream(io.BytesIO(data), MAX_LETTER_BYTES)
+        claim.stored.append(digest)
+        with transaction(db):
+            existing = db.execute(
+                "SELECT id FROM letters WHERE request_id = ? AND format = ? AND template = ? AND sha256 = ?",
+                [letter.request_id, fmt, letter.template, digest],
+            ).fetchone()
+            if existing:
+                return get(db, existing[0])
+            row = {
+                "request_id": letter.request_id,
+                "format": fmt,
+                "template": letter.template,
+                "sha256": digest,
+                "size": size,
+                "generated_at": clock.stamp(),
+                "options": json.dumps(letter.options, sort_keys=True),
+                "created_by": actor,
+            }
+            row["id"] = db["letters"].insert(row).last_pk
     return row
 
 
@@ -124,7 +128,8 @@ def move_legacy_files(letters_dir, files) -> dict:
     the file store. Each file is hashed first; one whose content does not match its name is left
     where it is and reported. Safe to run again (and cheap when there is nothing to move).
 
-    Returns ``{"moved": n, "kept": [paths left behind]}``.
+    Returns ``{"moved": n, "kept": [paths left behind]}``. The ``letters`` rows already refer to
+    the files by their hash, so the store's clean-up never takes one for unused.
     """
     root = Path(letters_dir)
     files = as_store(files)
