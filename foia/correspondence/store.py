@@ -8,7 +8,8 @@ was matched to a request (``matched_by``, ``match_note``), what the reader sugge
 
 ``state`` is where the message stands: ``matched`` (on a request's conversation), ``review`` (in the
 review queue, waiting for a user to assign or discard it), ``discarded``, ``bounce`` (a delivery
-report: never a timeline event), ``auto_reply`` (out of office and the like) or ``sent`` (ours).
+report: never a timeline event), ``auto_reply`` (out of office and the like); ours are ``outbox``
+(recorded with its Message-ID, not yet accepted by the SMTP server), ``sent`` or ``failed``.
 """
 import json
 
@@ -19,11 +20,13 @@ from ..db import loads, run_script, transaction
 
 migrations = Migrations("foia.correspondence")
 
-STATES = ("matched", "review", "discarded", "bounce", "auto_reply", "sent")
+STATES = ("matched", "review", "discarded", "bounce", "auto_reply", "outbox", "sent", "failed")
+PURPOSES = ("request", "follow_up", "appeal", "reply")
 SUGGESTION_STATES = ("none", "pending", "confirmed", "rejected")
 STATE_LABELS = {
     "matched": "Filed on the request", "review": "Waiting for review", "discarded": "Discarded",
-    "bounce": "Not delivered (bounce)", "auto_reply": "Automatic reply", "sent": "Sent",
+    "bounce": "Not delivered (bounce)", "auto_reply": "Automatic reply", "outbox": "Waiting to be sent",
+    "sent": "Sent", "failed": "Not sent",
 }
 
 
@@ -31,6 +34,7 @@ STATE_LABELS = {
 def m001_messages(db) -> None:
     states = ", ".join(f"'{s}'" for s in STATES)
     suggestion_states = ", ".join(f"'{s}'" for s in SUGGESTION_STATES)
+    purposes = ", ".join(f"'{p}'" for p in PURPOSES)
     run_script(db, f"""
         CREATE TABLE messages (
             id INTEGER PRIMARY KEY,
@@ -59,8 +63,15 @@ def m001_messages(db) -> None:
             attachments_filed INTEGER NOT NULL DEFAULT 0,
             defects TEXT NOT NULL DEFAULT '[]',
             reviewed_by INTEGER REFERENCES users(id) ON DELETE SET NULL,
-            reviewed_at TEXT
+            reviewed_at TEXT,
+            purpose TEXT CHECK (purpose IN ({purposes}) OR purpose IS NULL),
+            letter_id INTEGER REFERENCES letters(id) ON DELETE SET NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            send_error TEXT NOT NULL DEFAULT '',
+            sent_at TEXT
         );
+        CREATE UNIQUE INDEX messages_out_once ON messages(request_id)
+            WHERE direction = 'out' AND purpose = 'request';
         CREATE UNIQUE INDEX messages_in_sha256 ON messages(sha256) WHERE direction = 'in';
         CREATE UNIQUE INDEX messages_in_message_id ON messages(message_id) WHERE direction = 'in' AND message_id != '';
         CREATE INDEX messages_message_id ON messages(message_id) WHERE message_id != '';
