@@ -347,14 +347,14 @@ def test_acknowledgement_deadline():
 
 
 def test_no_fixed_period_gives_a_follow_up_date():
-    dates = compute("AL", received("2026-06-15"), today=D("2026-06-20"))
+    dates = compute("AZ", received("2026-06-15"), today=D("2026-06-20"))
     assert dates.due is None and dates.extended_due is None
     assert dates.follow_up == D("2026-06-30")  # 10 business days, Juneteenth skipped
     assert dates.target_kind == "follow_up" and not dates.overdue
     assert "this is a follow-up date, not a legal deadline" in dates.explain["follow_up"][0]
-    five = compute("AL", received("2026-06-15"), settings=deadlines.Settings(follow_up_business_days=5))
+    five = compute("AZ", received("2026-06-15"), settings=deadlines.Settings(follow_up_business_days=5))
     assert five.follow_up == D("2026-06-23")
-    later = compute("AL", received("2026-06-15"), today=D("2026-07-06"))
+    later = compute("AZ", received("2026-06-15"), today=D("2026-07-06"))
     assert later.follow_up_reached and not later.overdue
 
 
@@ -474,18 +474,26 @@ def test_refresh_writes_due_on_and_dates(ddb):
     assert ddb["request_dates"].get(request_id)["sequence"] == 1
 
 
-def test_refresh_follows_agency_closed_days_and_law_changes(ddb):
+def test_refresh_follows_agency_closed_days_and_law_changes(ddb, tmp_path):
     agency = add_agency(ddb, "GA")
     request_id = add_request(ddb, agency, [("filed", "2026-06-15")])
     assert recompute.request(ddb, request_id, today=TODAY).due == D("2026-06-18")
     ddb["agencies"].update(agency, {"closed_days": '["2026-06-16"]'})
     assert recompute.request(ddb, request_id, today=TODAY).due == D("2026-06-22")
-    ddb["laws"].update("GA", {"response_days": 5})
+    with open(laws.LAWS_CSV, newline="", encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        rows = [dict(row, response_days="5") if row["jurisdiction"] == "GA" else row for row in reader]
+    table = tmp_path / "laws-v2.csv"
+    with open(table, "w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=reader.fieldnames)
+        writer.writeheader()
+        writer.writerows(rows)
+    laws.load_into(ddb, table)
     assert recompute.request(ddb, request_id, today=TODAY).due == D("2026-06-24")
 
 
 def test_refresh_no_period_law_stores_the_follow_up(ddb):
-    request_id = add_request(ddb, add_agency(ddb, "AL"), [("filed", "2026-09-01")])
+    request_id = add_request(ddb, add_agency(ddb, "AZ"), [("filed", "2026-09-01")])
     recompute.request(ddb, request_id, today=TODAY)
     assert ddb["requests"].get(request_id)["due_on"] == "2026-09-16"
     assert ddb["request_dates"].get(request_id)["target_kind"] == "follow_up"
@@ -498,7 +506,7 @@ def test_refresh_unknown_request(ddb):
 
 def test_refresh_all_matches_refresh(ddb):
     ids = []
-    for state, day in [("CA", "2026-08-28"), ("US", "2026-07-01"), ("AL", "2026-09-01"), ("PA", "2026-09-03")]:
+    for state, day in [("CA", "2026-08-28"), ("US", "2026-07-01"), ("AZ", "2026-09-01"), ("PA", "2026-09-03")]:
         ids.append(add_request(ddb, add_agency(ddb, state), [("filed", day)]))
     ids.append(add_request(ddb, add_agency(ddb, "TX", ["2026-09-10"], name="Closed PD"), [("filed", "2026-09-08")]))
     assert recompute.everything(ddb, today=TODAY) == 5

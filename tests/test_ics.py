@@ -41,7 +41,7 @@ def events_of(data: bytes) -> dict:
 def test_feed_has_every_live_deadline_with_stable_uids(ddb):
     ca = add_request(ddb, "CA", [("filed", "2026-08-28")], title="CPRA request")
     md = add_request(ddb, "MD", [("filed", "2026-09-01")])
-    al = add_request(ddb, "AL", [("filed", "2026-09-01")])
+    al = add_request(ddb, "AZ", [("filed", "2026-09-01")])
     closed = add_request(ddb, "GA", [("filed", "2026-09-01"), ("records_released", "2026-09-03")])
     recompute.everything(ddb, today=D("2026-09-15"))
     found = events_of(ics.calendar(ddb, "https://foia.example.org"))

@@ -135,7 +135,7 @@ def test_plan_acknowledgement_and_appeal(ddb):
 
 
 def test_no_period_law_plans_follow_ups(ddb):
-    request_id = add_request(ddb, "AL", [("filed", "2026-09-01")])
+    request_id = add_request(ddb, "AZ", [("filed", "2026-09-01")])
     recompute.request(ddb, request_id, today=D("2026-09-01"))
     assert planned(ddb, request_id) == [("due_today", "2026-09-16", "app"), ("follow_up", "2026-09-23", "app")]
     row = list(ddb.query("SELECT m.*, r.title, r.tracking_number, a.name AS agency_name, a.state AS agency_state, "
