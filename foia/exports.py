@@ -200,11 +200,13 @@ def _letters(db, request_id) -> list[dict]:
     return list(db.query("SELECT * FROM letters WHERE request_id = ? ORDER BY id", [request_id]))
 
 
-def request_zip(db, store, request_id, letters_dir, out=None):
+def request_zip(db, store, request_id, letters_dir=None, out=None):
     """A ZIP of every document and letter of a request, with a ``manifest.csv``.
 
-    Written to ``out`` (a binary file) or, by default, to an anonymous temporary file; returns the
-    file, positioned at its start. Letters whose file is missing are listed in the manifest as such.
+    Documents and letters both come from the file store, re-hashed on the way. Written to ``out``
+    (a binary file) or, by default, to an anonymous temporary file; returns the file, positioned at
+    its start. Letters whose file is missing are listed in the manifest as such. (``letters_dir`` is
+    no longer used: letters live in the file store.)
     """
     request = documents_module.request_summary(db, request_id)
     out = out if out is not None else tempfile.TemporaryFile()
@@ -216,33 +218,26 @@ def request_zip(db, store, request_id, letters_dir, out=None):
         for doc in documents_module.all_documents(db, request_id):
             name = "documents/" + _document_path(doc).split("/", 1)[1]
             used.add(name)
-            method = zipfile.ZIP_STORED if doc["mime"] in COMPRESSED else zipfile.ZIP_DEFLATED
-            info = zipfile.ZipInfo(name, date_time=_zip_time(doc["created_at"]))
-            info.compress_type = method
-            with zf.open(info, "w", force_zip64=doc["size"] > 2**31) as f:
-                _copy_verified(store, doc["sha256"], f)
+            _add_stored(zf, store, name, doc["sha256"], doc["size"], doc["mime"], doc["created_at"])
             writer.writerow([name, "document", doc["id"], doc["parent_id"] or "", doc["sha256"], doc["size"],
                              doc["title"], ""])
         for letter in _letters(db, request_id):
-            path = Path(letter.get("path") or "")
-            if not path.is_absolute():
-                path = Path(letters_dir) / path
             stem = documents_module.safe_filename(str(letter.get("template") or "letter"))
-            suffix = letter.get("format") or path.suffix.lstrip(".") or "bin"
+            suffix = letter.get("format") or "bin"
             base = f"{letter.get('id')}-{stem}.{suffix}"
             name = f"letters/{base}"
             n = 1
             while name in used:
                 n += 1
                 name = f"letters/{n}-{base}"
-            if not path.is_file():
-                writer.writerow(["", "letter", letter.get("id"), "", letter.get("sha256") or "", "", base,
-                                 "file missing"])
+            if not store.exists(letter["sha256"]):
+                writer.writerow(["", "letter", letter.get("id"), "", letter["sha256"], "", base, "file missing"])
                 continue
             used.add(name)
-            zf.write(path, name)
-            writer.writerow([name, "letter", letter.get("id"), "", letter.get("sha256") or "",
-                             path.stat().st_size, letter.get("format") or "", ""])
+            mime = "application/pdf" if suffix == "pdf" else documents_module.DOCX
+            _add_stored(zf, store, name, letter["sha256"], letter.get("size") or 0, mime, letter.get("generated_at"))
+            writer.writerow([name, "letter", letter.get("id"), "", letter["sha256"], letter.get("size") or "",
+                             suffix, ""])
         readme = (
             f"Request {request['id']}: {request['title']}\n"
             f"Agency: {request['agency_name']} ({request['agency_state']})\n"
@@ -252,6 +247,13 @@ def request_zip(db, store, request_id, letters_dir, out=None):
         zf.writestr("manifest.csv", manifest.getvalue())
     out.seek(0)
     return out
+
+
+def _add_stored(zf, store, name, sha256, size, mime, stamp) -> None:
+    info = zipfile.ZipInfo(name, date_time=_zip_time(stamp))
+    info.compress_type = zipfile.ZIP_STORED if mime in COMPRESSED else zipfile.ZIP_DEFLATED
+    with zf.open(info, "w", force_zip64=size > 2**31) as f:
+        _copy_verified(store, sha256, f)
 
 
 def _zip_time(stamp: str | None) -> tuple:

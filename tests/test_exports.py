@@ -108,16 +108,16 @@ def test_request_zip_has_documents_letters_and_manifest(env, db):
     letters.migrations.apply(db)
     letters.save_requester(db, {"name": "Jo Requester", "email": "jo@example.org",
                                 "address": "1 Main St\nSpringfield, OR 97477"})
-    letters_dir = env["instance"] / "letters"
-    letter = letters.generate(db, env["r1"], "pdf", letters_dir)
-    archive = exports.request_zip(db, env["store"], env["r1"], letters_dir)
+    letter = letters.generate(db, env["r1"], "pdf", env["store"])
+    archive = exports.request_zip(db, env["store"], env["r1"])
     with zipfile.ZipFile(archive) as zf:
         names = zf.namelist()
         assert f"documents/{env['ids']['mou']}-MOU final.txt" in names
         assert zf.read(f"documents/{env['ids']['same_name']}-MOU final.txt") == b"Another file with the same name"
         letter_names = [n for n in names if n.startswith("letters/")]
         assert len(letter_names) == 1 and letter_names[0].endswith(".pdf")
-        assert zf.read(letter_names[0]) == (letters_dir / letter["path"]).read_bytes()
+        with env["store"].open(letter["sha256"]) as f:
+            assert zf.read(letter_names[0]) == f.read()
         manifest = list(csv.DictReader(io.StringIO(zf.read("manifest.csv").decode())))
         assert {m["kind"] for m in manifest} == {"document", "letter"}
         assert "Ring MOU" in zf.read("README.txt").decode()
@@ -130,10 +130,9 @@ def test_request_zip_notes_a_missing_letter_file(env, db):
 
     letters.migrations.apply(db)
     letters.save_requester(db, {"name": "Jo Requester", "email": "jo@example.org", "address": "1 Main St"})
-    letters_dir = env["instance"] / "letters"
-    letter = letters.generate(db, env["r2"], "docx", letters_dir)
-    (letters_dir / letter["path"]).unlink()
-    archive = exports.request_zip(db, env["store"], env["r2"], letters_dir)
+    letter = letters.generate(db, env["r2"], "docx", env["store"])
+    env["store"].delete(letter["sha256"])
+    archive = exports.request_zip(db, env["store"], env["r2"])
     with archive, zipfile.ZipFile(archive) as zf:
         assert [n for n in zf.namelist() if n.startswith(("documents/", "letters/"))] == \
             [f"documents/{env['ids']['invoice']}-invoice.txt"]

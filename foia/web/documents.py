@@ -43,11 +43,6 @@ def get_store():
     return instance.store if instance is not None else LocalStore(current_app.config["FILES_DIR"])
 
 
-def _letters_dir():
-    instance = current_app.extensions.get("foia")
-    return instance.letters_dir if instance is not None else current_app.config["LETTERS_DIR"]
-
-
 def _request_page(request_id) -> str:
     return url_for("requests.show", request_id=request_id) + "#documents"
 
@@ -222,7 +217,7 @@ def request_zip(request_id):
     db = get_db()
     documents.request_summary(db, request_id)
     try:
-        archive = exports.request_zip(db, get_store(), request_id, _letters_dir())
+        archive = exports.request_zip(db, get_store(), request_id)
     except exports.ExportError as e:
         abort(500, description=str(e))
     return send_file(archive, mimetype="application/zip", as_attachment=True,
