@@ -64,8 +64,10 @@ def main():
     instance = work / "instance"
     start_clock = "2026-09-15T10:00:00"
     env = dict(os.environ, FOIA_INSTANCE=str(instance), FOIA_NOW=start_clock, PYTHONPATH=str(ROOT))
-    subprocess.run(FOIA + ["init"], env=env, check=True, capture_output=True)
+    instance.mkdir()
     db = db_module.connect(str(instance / "foia.db"))
+    db_module.migrate(db)
+    laws.load_into(db)
     clock.set_now(start_clock)
     letters.save_requester(db, {"name": "Jane Doe", "address": "1 Press Row\nPhiladelphia, PA 19103",
                                 "email": "jane@example.org"})
