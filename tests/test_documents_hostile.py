@@ -409,3 +409,15 @@ def test_an_email_with_html_early_is_an_email_and_its_attachments_are_unpacked(e
     doc = documents.get(env["db"], added.id)
     assert doc["mime"] == "message/rfc822" and len(added.member_ids) == 1
     assert "Attached are the records." in doc["text"]
+
+
+# --- filters no id can break -----------------------------------------------------------------
+
+@pytest.mark.parametrize("query", ["agency=99999999999999999999999", "agency=%C2%B2", "agency=-1",
+                                   "from=2026-13-45", "page=99999999999999999999", "q=%22%00%22"])
+def test_hostile_filters_answer_with_a_message_not_an_error(env, client, query):
+    for path in ("/search", "/archive"):
+        response = client.get(f"{path}?{query}")
+        assert response.status_code == 200, (path, query, response.status_code)
+    if query.startswith("agency"):
+        assert "Choose one from the list." in client.get(f"/search?{query}").get_data(as_text=True)
