@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 from foia import agencies, requests
@@ -115,3 +117,67 @@ def test_event_of_another_request_cannot_be_deleted_through_this_one(db, agency_
     with pytest.raises(requests.NotFound):
         requests.delete_event(db, note, request_id=first)
     assert len(requests.events(db, second)) == 2
+
+
+# --- the event form: only the chosen kind's fields, with and without JavaScript ----------------
+
+def _fieldsets(html: str) -> dict[str, bool]:
+    """kind -> whether its fieldset is shown (not hidden) in the event form."""
+    import re
+
+    return {m.group(1): "hidden" not in m.group(2)
+            for m in re.finditer(r'<fieldset class="event-fields" data-kind="(\w+)"([^>]*)>', html)}
+
+
+def test_event_form_offers_what_the_timeline_allows_and_the_fields_of_one_kind(demo, client, db):
+    request_id = requests.create_request(db, agency_id=1, title="t", filed_on="2026-09-01")
+    html = client.get(f"/requests/{request_id}").get_data(as_text=True)
+    options = re.findall(r'<option value="(\w+)"', html.split('name="kind"')[1].split("</select>")[0])
+    assert "acknowledged" in options and "filed" not in options and "fee_paid" not in options
+    assert sum(_fieldsets(html).values()) <= 1  # at most the suggested kind's fields
+    html = client.get(f"/requests/{request_id}?kind=extension_claimed").get_data(as_text=True)
+    shown = _fieldsets(html)
+    assert shown["extension_claimed"] and not any(v for k, v in shown.items() if k != "extension_claimed")
+    assert 'data-kind="acknowledged" hidden disabled' in html  # others are not sent
+    assert 'name="days"' in html and 'name="new_due_on"' in html
+    # A kind the timeline does not allow now is not offered, even when asked for.
+    assert not _fieldsets(client.get(f"/requests/{request_id}?kind=fee_paid").get_data(as_text=True)).get("fee_paid")
+
+
+def test_event_form_errors_are_shown_by_field_and_only_the_kind_fields_count(demo, client, db):
+    request_id = requests.create_request(db, agency_id=1, title="t", filed_on="2026-09-01")
+    response = client.post(f"/requests/{request_id}/events", data={
+        "kind": "fee_estimate", "occurred_on": "2026-09-02", "amount": "lots", "estimated_date": "soon",
+        "days": "9999"})  # days belongs to another kind: not read
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert 'id="event-fee_estimate-amount-error"' in html and 'id="event-fee_estimate-estimated_date-error"' in html
+    assert "such as 12.50" in html and "is not a date" in html and "from 1 to 365" not in html
+    assert _fieldsets(html)["fee_estimate"]  # the form comes back on the kind that was chosen
+    response = client.post(f"/requests/{request_id}/events", data={
+        "kind": "fee_estimate", "occurred_on": "2026-09-02", "amount": "12.5", "days": "9999"})
+    assert response.status_code == 303
+    assert requests.events(db, request_id)[-1]["data"] == {"amount": "12.50"}
+    assert "(fee amount $12.50)" in client.get(f"/requests/{request_id}").get_data(as_text=True)
+
+
+@pytest.mark.browser
+def test_event_form_shows_the_chosen_kind_in_place(browser, server, db):
+    from tests.conftest import login
+
+    page = browser.new_page()
+    page.base = server
+    login(page, db)
+    request_id = requests.create_request(db, agency_id=1, title="In place", filed_on="2026-09-01")
+    page.goto(f"{server}/requests/{request_id}")
+    assert not page.locator(".event-kinds").is_visible()  # the links are for browsers without scripts
+    page.select_option("form.event-form select[name=kind]", "extension_claimed")
+    assert page.locator("fieldset[data-kind=extension_claimed]").is_visible()
+    assert not page.locator("fieldset[data-kind=acknowledged]").is_visible()
+    page.fill("#event-extension_claimed-days", "15")
+    page.select_option("#event-extension_claimed-day_type", "business")
+    page.click("form.event-form button[type=submit]")
+    page.wait_for_url("**#timeline")
+    assert requests.events(db, request_id)[-1]["data"] == {"days": 15, "day_type": "business"}
+    assert "(extension days 15)" in page.locator(".timeline").inner_text()
+    page.close()
