@@ -848,3 +848,14 @@ def test_readme_documents_every_template_variable(ldb):
         if part not in documented:
             missing.append(f"part {part}")
     assert not missing, missing
+
+
+@pytest.mark.parametrize("state, warned", [("VA", True), ("TN", True), ("CA", False)])
+def test_residency_warning_comes_from_the_law_model(ldb, state, warned):
+    request_id = make_request(ldb, state)
+    assert laws.get(ldb, state).residency.required == warned
+    letter = letters.render(ldb, request_id, today=DAY)
+    assert any("consider adding a residency statement" in w for w in letter.warnings) == warned
+    stated = letters.render(ldb, request_id, options={"residency": "I live in the state."}, today=DAY)
+    assert not any("residency statement" in w for w in stated.warnings)
+    assert "I live in the state." in " ".join(stated.texts())

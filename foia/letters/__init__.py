@@ -16,8 +16,7 @@ This module re-exports the public names, so callers write ``letters.render(...)`
 """
 from ..errors import FoiaError
 from .categories import CATEGORIES_CSV, Category, categories
-from .context import (DENIAL_EVENTS, ESTIMATE_EVENTS, EXPEDITED, RELEASE_EVENTS, RESIDENTS_ONLY, build_context,
-                      title_adds)
+from .context import DENIAL_EVENTS, ESTIMATE_EVENTS, EXPEDITED, RELEASE_EVENTS, build_context, title_adds
 from .docx import base_document, to_docx
 from .options import (BOOL_OPTIONS, CUSTODIANS, DATE_OPTIONS, DEFAULT_DATE_FROM, DEFAULT_OPTIONS, DOMAIN_OPTIONS,
                       LIST_OPTIONS, OPTION_HELP, SEARCH_TERMS, TEXT_OPTIONS, normalize_options,
@@ -47,7 +46,7 @@ __all__ = [
     "BOOL_OPTIONS", "CATEGORIES_CSV", "CUSTODIANS", "Category", "DATE_OPTIONS", "DEFAULT_DATE_FROM",
     "DEFAULT_OPTIONS", "DEFAULT_TEMPLATE", "DEFAULT_TEMPLATES", "DENIAL_EVENTS", "DOMAIN_OPTIONS",
     "ESTIMATE_EVENTS", "EXPEDITED", "FORMATS", "LIST_OPTIONS", "Letter", "LetterError", "MIME", "OPTION_HELP",
-    "RELEASE_EVENTS", "REQUESTER_FIELDS", "REQUESTER_REQUIRED", "RESIDENTS_ONLY", "SEARCH_TERMS",
+    "RELEASE_EVENTS", "REQUESTER_FIELDS", "REQUESTER_REQUIRED", "SEARCH_TERMS",
     "TEXT_OPTIONS", "as_store", "base_document", "build_context", "categories", "download_name", "file_path",
     "for_request", "generate", "get", "letterhead", "list_templates", "migrations", "move_legacy_files",
     "normalize_options", "open_file", "parse_option_pairs", "pdf_tools", "render", "render_bytes",

@@ -23,8 +23,6 @@ EXPEDITED = {
     "US": ("5 U.S.C. § 552(a)(6)(E)", "a compelling need, including an urgency to inform the public"),
     "UT": ("Utah Code § 63G-2-204", "a benefit to the public rather than to a person"),
 }
-# States whose statute states the right of access for residents (foia/data/ring-record-categories.md).
-RESIDENTS_ONLY = {"AR", "TN", "VA"}
 
 # Timeline events and the canonical payload fields letters read (see foia/events.py).
 ESTIMATE_EVENTS = ("acknowledged", "fee_estimate")  # payload field estimated_date
@@ -150,14 +148,15 @@ def build_context(db, request_id, options: dict | None = None, *, today: dt.date
     law_obj = laws.get(db, agency["state"])
     if law_obj is None:
         raise Invalid("agency", f"no law on file for {agency['state']} (run `foia init` to load the law table)")
-    law = dataclasses.asdict(law_obj)
+    law = law_obj.as_json()  # the law model's fields (clocks, appeal, residency, fees), as plain values
     law.update(
         name=law_obj.law_name,
         state_name=law_obj.name,
         has_fixed_period=law_obj.has_fixed_period,
         period_words=law_obj.period_words(),
+        extension_note=law_obj.extension_note,
         appeal_route=_appeal_route(law_obj.appeal_note),
-        administrative_appeal="no administrative appeal" not in law_obj.appeal_note.lower(),
+        administrative_appeal=law_obj.appeal.administrative,
     )
     law.update(law_fields or {})
 
@@ -168,8 +167,9 @@ def build_context(db, request_id, options: dict | None = None, *, today: dt.date
             expedited = {"citation": citation, "standard": standard, "reason": options["expedited_reason"]}
         else:
             warnings.append(f"The {law['law_name']} offers no expedited processing; the letter does not ask for it.")
-    if agency["state"] in RESIDENTS_ONLY and not options["residency"]:
-        warnings.append(f"{law['state_name']}'s law states the right of access for its residents; "
+    if law_obj.residency.required and not options["residency"]:
+        whose = "the United States" if law_obj.residency.scope == "US" else law["state_name"]
+        warnings.append(f"The {law['law_name']} gives the right of access to residents of {whose}; "
                         "consider adding a residency statement (option residency).")
 
     chosen_keys = options["categories"]
