@@ -834,9 +834,9 @@ def test_readme_documents_every_template_variable(ldb):
     readme = (letters.DEFAULT_TEMPLATES / "README.md").read_text()
     request_id = make_request(ldb, "PA")
     context = letters.build_context(ldb, request_id, today=DAY)
-    documented = set(re.findall(r"`([a-z_]+)`", readme))
+    documented = set(re.findall(r"`([a-z0-9_]+)`", readme))
     missing = [key for key in context if key not in documented]
-    for group in ("request", "requester", "date_range", "estimate"):
+    for group in ("request", "requester", "date_range", "estimate", "law"):
         missing += [f"{group}.{key}" for key in context[group] if key not in documented]
     missing += [f"options.{key}" for key in letters.DEFAULT_OPTIONS if key not in documented]
     missing += [f"agency.{key}" for key in context["agency"]
