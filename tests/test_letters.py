@@ -799,6 +799,7 @@ def test_web_preview_generate_download(wclient, ldb, web, files):
     assert 'name="categories" value="metrics"' in page and 'name="categories" value="oversight"' not in page
     bad = wclient.get(f"/requests/{request_id}/letters/preview", query_string=dict(query, date_from="2019-02-30"))
     assert bad.status_code == 422 and b"is not a date" in bad.data
+    assert b'id="date_from-error"' in bad.data and b'aria-describedby="date_from-error"' in bad.data
 
     data = {"template": "ring-partnership", "format": "pdf", "options_form": "1", "categories": ["agreement", "metrics"],
             "rolling": "1", "date_from": "2019-01-01", "fee_ceiling": "30", "search_terms": "Ring\nFlock",
