@@ -291,8 +291,8 @@ def existing_formats(db, request_id, template) -> set[str]:
     )}
 
 
-def run(db, campaign_id, *, files=None, folder: Path | None = None, workers: int | None = None,
-        on_progress=None, today: dt.date | None = None, formats=FORMATS, hold=None, letters_dir=None) -> dict:
+def run(db, campaign_id, *, files, folder: Path | None = None, workers: int | None = None,
+        on_progress=None, today: dt.date | None = None, formats=FORMATS, hold=None) -> dict:
     """Create the campaign's requests and letters; returns its progress when finished.
 
     Every step is idempotent in the database, so a run interrupted at any point (even killed)
@@ -303,10 +303,9 @@ def run(db, campaign_id, *, files=None, folder: Path | None = None, workers: int
     ``on_progress(done, total, errors)`` is called as each agency completes; ``hold()``, if given,
     is called inside each write transaction before anything is stored (the job runner renews its
     lease there, so a runner that lost the job stores nothing). ``workers=0`` renders in this
-    process (no pool). ``files`` is the file store the letters go to (or a folder to root one at;
-    ``letters_dir`` is the same, under the name bench/letters.py still uses).
+    process (no pool). ``files`` is the file store the letters go to (or a folder to root one at).
     """
-    store = letters.as_store(files if files is not None else letters_dir)
+    store = letters.as_store(files)
     campaign = get(db, campaign_id)
     agency_ids = campaign["selection"].get("agency_ids", [])
     template = campaign["template"]

@@ -104,7 +104,7 @@ def test_interrupted_run_resumes_without_duplicates(cdb, tmp_path):
     half = cdb.execute("SELECT request_id FROM letters GROUP BY request_id LIMIT 1").fetchone()[0]
     cdb.execute("DELETE FROM letters WHERE request_id = ? AND format = 'docx'", [half])
 
-    result = campaigns.run(cdb, campaign_id, letters_dir=store, workers=2)  # the name bench/letters.py uses
+    result = campaigns.run(cdb, campaign_id, files=store, workers=2)
     assert result["done"] == 30 and result["letters"] == {"pdf": 30, "docx": 30}
     assert counts(cdb) == (30, 60)
     assert cdb.execute("SELECT count(*) FROM (SELECT DISTINCT request_id, format FROM letters)").fetchone()[0] == 60
