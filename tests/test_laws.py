@@ -177,6 +177,9 @@ def test_first_table_names_still_answer():
     assert (LAWS["PA"].extension_days, LAWS["PA"].extension_day_type) == (30, "calendar")
     assert LAWS["ID"].extension_days == 7  # 10 working days from receipt = 3 + 7
     assert LAWS["MD"].acknowledgement_days == 10 and LAWS["NY"].extension_days is None
+    # Unconfirmed extension figures (law-readings.csv) are kept in the model but give no number.
+    assert LAWS["VT"].extension.period == laws.Period(10, "business") and not LAWS["VT"].extension.verified
+    assert LAWS["VT"].extension_days is None and LAWS["MD"].extension_days is None
     assert LAWS["GA"].period_words().startswith("within 3 business days, as O.C.G.A.")
     assert LAWS["FL"].period_words() == ""
     assert LAWS["TX"].appeal_note.startswith("No administrative appeal to the agency")

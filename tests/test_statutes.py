@@ -351,3 +351,16 @@ def test_a_deadline_counted_from_a_written_denial_is_not_counted_from_silence():
     assert dates.appeal["due"] is None and dates.appeal_is_default
     assert any("runs from a written adverse determination, not from silence" in line
                for line in dates.explain["appeal"])
+
+
+@pytest.mark.parametrize("code, received, due, stated_days, extended", [
+    ("VT", "2026-06-15", "2026-06-18", 5, "2026-06-26"),  # 10 business days "from the older text"
+    ("MD", "2026-06-15", "2026-07-15", 15, "2026-07-30"),  # 30 days "with the requester's consent"
+])
+def test_an_unverified_extension_figure_is_never_applied(code, received, due, stated_days, extended):
+    claimed = compute(code, timeline(("filed", received), ("extension_claimed", received)), received)
+    assert claimed.due == D(due) and claimed.extended_due is None and claimed.operative_due == D(due)
+    assert any("extension is not verified, so it is not applied" in line for line in claimed.explain["extended_due"])
+    given = compute(code, timeline(("filed", received), ("extension_claimed", received, {"days": stated_days})),
+                    received)
+    assert given.extended_due == D(extended)  # the length the agency stated

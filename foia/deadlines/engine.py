@@ -513,12 +513,16 @@ def _extensions(result, law, events, extended, count, cal, day0, pauses, restart
             given = int(data["days"]) if data.get("days") not in (None, "") else None
         except (TypeError, ValueError):
             given = None
-        law_period = rule.period if rule is not None else None
+        law_period = rule.period if rule is not None and rule.verified else None
         days = given if given else (law_period.days if law_period else None)
         unit = data.get("day_type") if data.get("day_type") in laws.DAY_TYPES else \
             (law_period.day_type if law_period else (rule and law.extension_day_type) or law.day_type)
         if not days or days < 1:
-            if explain:
+            if explain and rule is not None and not rule.verified and rule.period:
+                lines.append(f"Extension {claimed}: the law table's {rule.period} extension is not verified, so "
+                             f"it is not applied; record the number of days the agency claimed. The due date "
+                             f"stays {result.extended_due or result.due}.")
+            elif explain:
                 more = " and the event gives no number of days" if event else ""
                 stated = " (the agency's stated date is read below)" if data.get("new_due_on") else ""
                 lines.append(f"Extension {claimed}, but {law.citation} sets no extension period{more}: "

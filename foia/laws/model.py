@@ -94,6 +94,7 @@ class Extension:
     repeatable: bool | None  # None: not known
     cap_days: int | None
     cap_note: str = ""
+    verified: bool = True  # False: the figure is unconfirmed, so only a length the agency states is used
 
 
 @dataclasses.dataclass(frozen=True)
@@ -219,7 +220,7 @@ class Law:
     def extension_days(self) -> int | None:
         """Days added to the response due date (a total from receipt less the response period)."""
         ext = self.extension
-        if ext is None or ext.period is None:
+        if ext is None or ext.period is None or not ext.verified:
             return None
         if ext.start == "receipt" and self.respond.period and ext.period.day_type == self.day_type:
             return ext.period.days - self.respond.period.days or None
@@ -227,7 +228,7 @@ class Law:
 
     @property
     def extension_day_type(self) -> str | None:
-        return self.extension.period.day_type if self.extension and self.extension.period else None
+        return self.extension.period.day_type if self.extension_days else None
 
     @property
     def extension_note(self) -> str:

@@ -38,7 +38,7 @@ APPEAL_COLUMNS = (
     "court_route", "citation", "source", "confidence", "note",
 )
 READING_COLUMNS = ("jurisdiction", "production_from", "estimate", "estimate_bound", "estimate_bound_kind",
-                   "deemed_denial", "appeal_after_silence", "basis")
+                   "deemed_denial", "appeal_after_silence", "extension", "basis")
 CONFIDENCE = ("high", "medium", "low")
 _PERIOD = re.compile(r"^(\d+) (business|calendar) (receipt|acknowledgement|due)$")
 
@@ -168,7 +168,10 @@ def parse(statute: dict, appeal: dict, reading: dict, where=("laws-v2.csv", 0), 
         cap = s.number("extension_cap_days") if cap_cell.isdigit() else None
         extension = Extension(ext, s.choice("extension_from", EXTENSION_STARTS),
                               {"yes": True, "no": False}.get(repeatable_cell), cap,
-                              "" if cap_cell.isdigit() else cap_cell)
+                              "" if cap_cell.isdigit() else cap_cell,
+                              r.choice("extension", ("unverified",), blank_ok=True) != "unverified")
+    elif r["extension"]:
+        raise r.error("extension", f"{code} has no extension in laws-v2.csv")
 
     effect = r.choice("estimate", ESTIMATE_EFFECTS, blank_ok=True) or "none"
     bound, bound_from, bound_kind = None, "", ""
