@@ -187,3 +187,19 @@ def clock_after_lease():
     from foia import clock
 
     return clock.now() + jobs.LEASE + dt.timedelta(seconds=1)
+
+
+def test_send_and_campaign_commands(outbox, runner, monkeypatch):
+    import foia.cli.mail  # noqa: F401 (registers the commands)
+
+    for key, value in (("SMTP_HOST", "127.0.0.1"), ("SMTP_PORT", str(outbox["smtp"].port)),
+                       ("MAIL_FROM", "records@group.example"), ("MAIL_SEND_PER_MINUTE", "600")):
+        monkeypatch.setenv("FOIA_" + key, value)
+    sent = runner("mail", "send", outbox["request_id"])
+    assert sent.exit_code == 0 and "Sent to records@springfield-pd.example" in sent.output
+    campaign_id = _campaign(outbox["db"], outbox["app"], 3)
+    preview = runner("mail", "campaign", campaign_id)
+    assert "2 message(s) to send" in preview.output and "needs portal or mail" in preview.output
+    assert "Subject: " in preview.output and len(outbox["smtp"].messages) == 1
+    done = runner("mail", "campaign", campaign_id, "--send")
+    assert "2 of 2 sent." in done.output and len(outbox["smtp"].messages) == 3

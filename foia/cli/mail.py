@@ -1,11 +1,11 @@
 """Mail commands: mail import (a Maildir folder or .eml files), poll (IMAP), classify, inbox, show,
-assign, discard, confirm, reject, addresses."""
+assign, discard, confirm, reject, addresses, send, campaign."""
 import json
 from pathlib import Path
 
 import click
 
-from ..correspondence import ingest, receive, store
+from ..correspondence import ingest, receive, send, store
 from . import current_instance, echo_json, main, open_db
 
 
@@ -185,3 +185,54 @@ def addresses(clear):
         click.echo("No address has bounced.")
     for row in broken:
         click.echo(f"{row['address']}  bounced {row['bounces']}x, last {row['last_bounced_at'][:10]}: {row['reason']}")
+
+
+@mail_group.command("send")
+@click.argument("request_id", type=int)
+@click.option("--follow-up", "purpose", flag_value="follow_up", help="Send a follow-up in the request's thread.")
+@click.option("--appeal", "purpose", flag_value="appeal", help="Send an appeal in the request's thread.")
+@click.option("--template", default=None, help="Letter template (default: the request's).")
+def send_command(request_id, purpose, template):
+    """E-mail request REQUEST_ID's letter to the agency (PDF attached); the request is recorded as
+    filed once the mail server accepts it."""
+    instance, db = _open()
+    row = send.send_request(db, instance.store, request_id, instance.config, purpose=purpose or "request",
+                            template=template, folder=instance.letter_templates)
+    click.echo(f"Sent to {', '.join(row['to_addrs'])} as {row['message_id']}.")
+
+
+class _Printed:
+    """A campaign sent from the command line reports its progress as a job would, printed."""
+
+    def progress(self, done, total=None, message=""):
+        click.echo(message)
+
+    def renew(self):
+        pass
+
+
+@mail_group.command("campaign")
+@click.argument("campaign_id", type=int)
+@click.option("--send", "do_send", is_flag=True, help="Send now (otherwise only show what would be sent).")
+@click.option("--queue", is_flag=True, help="Queue the sending as a job for the scheduler instead.")
+def campaign_command(campaign_id, do_send, queue):
+    """Preview, queue or send the e-mails of campaign CAMPAIGN_ID (throttled to FOIA_MAIL_SEND_PER_MINUTE)."""
+    instance, db = _open()
+    if queue:
+        job_id = send.start_campaign(db, campaign_id)
+        click.echo(f"Queued as job {job_id}; `foia jobs list` shows its progress.")
+        return
+    if not do_send:
+        preview = send.preview(db, instance.store, campaign_id, instance.config, folder=instance.letter_templates)
+        click.echo(f"{preview['recipients']} message(s) to send, {preview['already_sent']} already sent.")
+        for other in preview["other_way"]:
+            click.echo(f"  {other['agency']} (request {other['request_id']}): {send.NEEDS_OTHER_WAY}")
+        if preview["first"]:
+            first = preview["first"]
+            click.echo(f"\nFirst message\nFrom: {first['from']}\nTo: {first['to']}\nSubject: {first['subject']}\n"
+                       f"Attachment: {first['attachment']}\n\n{first['text']}")
+        click.echo("Run again with --send to send them, or --queue to leave it to the scheduler.")
+        return
+    result = send.send_campaign(db, instance.store, campaign_id, instance.config, job=_Printed(),
+                                folder=instance.letter_templates)
+    click.echo(f"{result['sent']} of {result['total']} sent.")
