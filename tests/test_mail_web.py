@@ -2,6 +2,7 @@
 import pytest
 from mail_fixtures import tiny_pdf
 from mail_helpers import AGENCY_EMAIL, message, setup
+from test_reminders import smtp  # noqa: F401 (a fixture)
 
 from foia import create_app, requests
 from foia.correspondence import ingest, store, tokens
@@ -106,3 +107,30 @@ def test_checking_the_mailbox_without_one_says_so(client, mail):
 
 def test_unknown_message_is_404(client, mail):
     assert client.get("/mail/424242").status_code == 404
+
+
+def test_sending_from_the_request_page_and_a_campaign_preview(client, mail, app, smtp):
+    from foia import campaigns, jobs, letters
+    from test_mail_send import REQUESTER, _campaign
+
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=smtp.port, SMTP_SECURITY="", MAIL_FROM="records@group.example")
+    db = mail["db"]
+    letters.save_requester(db, REQUESTER)
+    draft = requests.create_request(db, agency_id=requests.get(db, mail["request_id"])["agency_id"],
+                                    title="Ring video requests", config=app.config)
+    page = client.get(f"/requests/{draft}").get_data(as_text=True)
+    assert "Send the letter by e-mail to records@springfield-pd.example" in page
+    assert client.post(f"/mail/requests/{draft}/send", data={"purpose": "request"}).status_code == 303
+    assert smtp.messages == []  # the page only queues the job
+    config = dict(app.config)
+    (outcome,) = jobs.run_once(config, kinds=["mail.send"])
+    assert outcome.state == "done" and len(smtp.messages) == 1
+    assert "Letter sent by e-mail" in client.get(f"/requests/{draft}").get_data(as_text=True)
+
+    campaign_id = _campaign(db, app, 3)
+    preview = client.get(f"/mail/campaigns/{campaign_id}").get_data(as_text=True)
+    assert "<strong>2</strong> messages to send" in preview and "Needs portal or mail" in preview
+    assert "records@town0.example" in preview
+    assert client.post(f"/mail/campaigns/{campaign_id}/send").status_code == 303
+    assert jobs.latest(db, f"mail.campaign:{campaign_id}")["state"] == "queued"
+    assert campaigns.get(db, campaign_id)

@@ -11,7 +11,9 @@ from flask import Blueprint, Response, current_app, flash, redirect, render_temp
 from markupsafe import Markup, escape
 
 from .. import errors, events, jobs
-from ..correspondence import ingest, read, receive, store, tokens
+from ..requests import get as requests_get
+from .. import campaigns, mail
+from ..correspondence import ingest, read, receive, send, store, tokens
 from ..filestore import LocalStore
 from . import actor_id, get_db, safe_next
 
@@ -39,7 +41,12 @@ def _request_section(db, request_row) -> dict:
     reply_address = None
     if row and "@" in base:
         reply_address = tokens.reply_address(base, row[0])
+    letter = send.sent_letter(db, request_row["id"])
     return {
+        "send_job": jobs.latest(db, _send_key(request_row["id"])),
+        "letter_message": letter,
+        "can_send": mail.is_configured(current_app.config) and bool(agency_email),
+        "mail_status": mail.status(current_app.config),
         "conversation": store.for_request(db, request_row["id"]),
         "conversation_request": request_row,
         "agency_broken": store.broken(db, agency_email),
@@ -200,3 +207,57 @@ def clear_address():
     store.clear_broken(_db(), address, actor=actor_id())
     flash(f"{address} is no longer marked as bouncing.")
     return redirect(safe_next(request.form.get("next"), url_for(".inbox")), code=303)
+
+
+def _send_key(request_id: int) -> str:
+    return f"mail.send:{int(request_id)}"
+
+
+@bp.post("/requests/<int:request_id>/send")
+def send_request(request_id):
+    """Queue the e-mail of the request's letter (or a follow-up or appeal in its thread)."""
+    db = _db()
+    row = requests_get(db, request_id)
+    purpose = request.form.get("purpose", "request")
+    if purpose not in store.PURPOSES:
+        purpose = "request"
+    try:
+        send.recipient(db, row)
+    except send.NoAddress as e:
+        flash(str(e))
+    else:
+        jobs.enqueue(db, send.SEND_JOB, {"request_id": request_id, "purpose": purpose}, key=_send_key(request_id),
+                     actor=actor_id())
+        flash("Sending by e-mail; the request is marked filed once the mail server accepts it.")
+    return redirect(url_for("requests.show", request_id=request_id) + "#conversation", code=303)
+
+
+@bp.get("/campaigns/<int:campaign_id>")
+def campaign(campaign_id):
+    db = _db()
+    info = campaigns.get(db, campaign_id)
+    preview = None
+    error = None
+    try:
+        preview = send.preview(db, _store(), campaign_id, current_app.config, folder=_templates())
+    except errors.FoiaError as e:
+        error = str(e)
+    return render_template("correspondence/campaign.html", campaign=info, preview=preview, error=error,
+                           job=jobs.latest(db, f"mail.campaign:{campaign_id}"),
+                           mail_status=mail.status(current_app.config), can_send=mail.is_configured(current_app.config))
+
+
+@bp.post("/campaigns/<int:campaign_id>/send")
+def campaign_send(campaign_id):
+    db = _db()
+    if not mail.is_configured(current_app.config):
+        flash(mail.status(current_app.config))
+    else:
+        send.start_campaign(db, campaign_id, actor=actor_id())
+        flash("Sending the campaign's e-mails; this page shows the progress.")
+    return redirect(url_for(".campaign", campaign_id=campaign_id), code=303)
+
+
+def _templates():
+    instance = current_app.extensions.get("foia")
+    return instance.letter_templates if instance is not None else None
