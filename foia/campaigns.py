@@ -196,11 +196,8 @@ def progress(db, campaign_id) -> dict:
     errors, the letters made so far, and the job's attempt and error if it failed."""
     row = get(db, campaign_id)
     job = row["job"]
-    live = job is not None and job["state"] in jobs.LIVE
     return {
-        "id": row["id"], "status": row["status"],
-        "done": job["progress_done"] if live and job["progress_total"] is not None else row["done"],
-        "total": row["total"], "errors": row["errors"], "finished_at": row["finished_at"],
+        "id": row["id"], "status": row["status"], "done": row["done"], "total": row["total"], "errors": row["errors"], "finished_at": row["finished_at"],
         "letters": letter_counts(db, campaign_id, row["template"]),
         "job": None if job is None else {
             "id": job["id"], "state": job["state"], "attempts": job["attempts"],

@@ -37,9 +37,10 @@ migrations = Migrations("foia.jobs")
 
 STATES = ("queued", "running", "done", "failed", "cancelled")
 LIVE = ("queued", "running")
-LEASE = dt.timedelta(minutes=2)  # a running job not heard from for this long has lost its runner
+LEASE = dt.timedelta(minutes=5)  # a running job not heard from for this long has lost its runner
 MAX_ATTEMPTS = 5
 MAX_BACKOFF = dt.timedelta(hours=1)
+KEEP = dt.timedelta(days=30)  # finished jobs (done or cancelled) are kept this long; failed ones until retried
 ERROR_LIMIT = 4000  # characters of an error (with its traceback) kept on the row
 
 
@@ -73,6 +74,12 @@ def m001_jobs(db) -> None:
         CREATE INDEX jobs_key ON jobs(key, id) WHERE key IS NOT NULL;
         CREATE INDEX jobs_recent ON jobs(created_at, id)
     """)
+
+
+@migrations()
+def m002_finished_index(db) -> None:
+    """Pruning finished jobs reads them by when they finished."""
+    db.execute("CREATE INDEX jobs_finished ON jobs(finished_at) WHERE state IN ('done', 'cancelled')")
 
 
 def ensure_schema(db) -> None:
@@ -245,6 +252,16 @@ def cancel(db, job_id: int, now: dt.datetime | None = None) -> None:
                             "WHERE id = ? AND state IN ('queued', 'running')", [_stamp(now or clock.now()), job_id])
     if not cursor.rowcount:
         raise errors.Conflict(f"Job {job_id} is {job['state']} and can no longer be cancelled.")
+
+
+def prune(db, now: dt.datetime | None = None, keep: dt.timedelta = KEEP) -> int:
+    """Delete done and cancelled jobs that finished more than ``keep`` ago; returns how many.
+    Failed jobs stay until someone retries them."""
+    ensure_schema(db)
+    cutoff = _stamp((now or clock.now()) - keep)
+    with transaction(db):
+        return db.execute("DELETE FROM jobs WHERE state IN ('done', 'cancelled') AND finished_at < ?",
+                          [cutoff]).rowcount
 
 
 # --- running ----------------------------------------------------------------------------------

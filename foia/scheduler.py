@@ -67,12 +67,22 @@ def run_tick(instance_or_config) -> reminders.Report | None:
 
 def run_jobs(instance_or_config, limit: int = JOBS_PER_TICK) -> list[jobs.Outcome] | None:
     """One job-runner tick: run queued jobs (and jobs whose runner died) one after another, at most
-    ``limit``; errors are logged, never raised (a failed job is recorded on its row)."""
+    ``limit``, then forget jobs finished long ago; errors are logged, never raised (a failed job is
+    recorded on its row)."""
     try:
-        outcomes = jobs.run_once(instance_or_config, limit=limit)
+        database = connect(_config(instance_or_config)["DATABASE"])
     except Exception:
         log.exception("jobs: the job runner tick failed; the jobs stay queued")
         return None
+    try:
+        outcomes = jobs.run_once(instance_or_config, limit=limit, db=database)
+        if outcomes:
+            jobs.prune(database)
+    except Exception:
+        log.exception("jobs: the job runner tick failed; the jobs stay queued")
+        return None
+    finally:
+        database.conn.close()
     for outcome in outcomes:
         log.info("jobs: %s", outcome.summary())
     return outcomes

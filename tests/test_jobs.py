@@ -274,3 +274,17 @@ def test_jobs_page_is_for_admins_only(app, jdb):
     member.post("/login", data={"email": "member@example.org", "password": "correct horse battery staple"})
     assert member.get("/jobs/").status_code == 403
     assert app.test_client().get("/jobs/").status_code in (302, 303, 401)
+
+
+def test_finished_jobs_are_pruned_after_a_month_failed_ones_kept(jdb):
+    config = {"DATABASE": jdb_path(jdb)}
+    done = jobs.enqueue(jdb, "test.record", {})
+    failed = jobs.enqueue(jdb, "test.flaky", {}, max_attempts=1)
+    jobs.run_once(config, db=jdb)
+    cancelled = jobs.enqueue(jdb, "test.record", {})
+    jobs.cancel(jdb, cancelled)
+    queued = jobs.enqueue(jdb, "test.record", {}, run_after=T0 + dt.timedelta(days=60))
+    assert jobs.prune(jdb, now=T0 + jobs.KEEP) == 0
+    assert jobs.prune(jdb, now=T0 + jobs.KEEP + dt.timedelta(seconds=1)) == 2
+    assert [j["id"] for j in jobs.listing(jdb)] == [queued, failed]
+    assert done < failed < cancelled
