@@ -14,7 +14,6 @@ The package's modules, one job each:
 
 This module re-exports the public names, so callers write ``letters.render(...)``.
 """
-from ..errors import FoiaError
 from .categories import CATEGORIES_CSV, Category, categories
 from .context import DENIAL_EVENTS, ESTIMATE_EVENTS, EXPEDITED, RELEASE_EVENTS, build_context, title_adds
 from .docx import base_document, to_docx
@@ -29,9 +28,6 @@ from .storage import (FORMATS, MIME, as_store, download_name, file_path, for_req
                       move_legacy_files, open_file, render_bytes, store)
 from .templates import DEFAULT_TEMPLATE, DEFAULT_TEMPLATES, list_templates, render_markdown, templates_dir
 
-# Callers not yet converted catch this; it is the base of errors.Invalid and errors.NotFound.
-LetterError = FoiaError
-
 
 def warm(folder=None) -> None:
     """Load what rendering needs once per process (the parsed stylesheet, the DOCX base)."""
@@ -39,13 +35,10 @@ def warm(folder=None) -> None:
     base_document()
 
 
-_docx_base_document = base_document  # the name campaigns' worker start-up still uses
-
-
 __all__ = [
     "BOOL_OPTIONS", "CATEGORIES_CSV", "CUSTODIANS", "Category", "DATE_OPTIONS", "DEFAULT_DATE_FROM",
     "DEFAULT_OPTIONS", "DEFAULT_TEMPLATE", "DEFAULT_TEMPLATES", "DENIAL_EVENTS", "DOMAIN_OPTIONS",
-    "ESTIMATE_EVENTS", "EXPEDITED", "FORMATS", "LIST_OPTIONS", "Letter", "LetterError", "MIME", "OPTION_HELP",
+    "ESTIMATE_EVENTS", "EXPEDITED", "FORMATS", "LIST_OPTIONS", "Letter", "MIME", "OPTION_HELP",
     "RELEASE_EVENTS", "REQUESTER_FIELDS", "REQUESTER_REQUIRED", "SEARCH_TERMS",
     "TEXT_OPTIONS", "as_store", "base_document", "build_context", "categories", "download_name", "file_path",
     "for_request", "generate", "get", "letterhead", "list_templates", "migrations", "move_legacy_files",

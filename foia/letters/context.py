@@ -11,7 +11,6 @@ import re
 from collections.abc import Mapping
 
 from .. import laws, requests
-from ..db import loads
 from ..errors import Invalid
 from . import requester as requester_module
 from .categories import categories
@@ -72,7 +71,7 @@ def _via(agency: dict, method: str) -> str:
     if method == "mail":
         return "Via U.S. Mail"
     if method == "fax":
-        return "Via fax" + (f" to {agency['phone']}" if agency.get("phone") else "")
+        return "Via fax"
     if agency.get("records_email"):
         return f"Via e-mail to {agency['records_email']}"
     return ""
