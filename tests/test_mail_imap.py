@@ -1,11 +1,14 @@
 """Polling a real IMAP server (Debian's dovecot on loopback, started by the fixture)."""
 import pytest
-from mail_fixtures import dovecot, tiny_pdf  # noqa: F401 (dovecot is a fixture)
+import mail_fixtures
+from mail_fixtures import tiny_pdf
 from mail_helpers import AGENCY_EMAIL, message, read_documents, setup
 
 from foia import documents, requests
 from foia.correspondence import ingest, receive, store, tokens
 from conftest import rows
+
+dovecot = mail_fixtures.dovecot
 
 
 @pytest.fixture

@@ -2,11 +2,13 @@
 import pytest
 from mail_fixtures import tiny_pdf
 from mail_helpers import AGENCY_EMAIL, message, setup
-from test_reminders import smtp  # noqa: F401 (a fixture)
+import test_reminders
 
 from foia import create_app, requests
 from foia.correspondence import ingest, store, tokens
 from foia.web import correspondence
+
+smtp = test_reminders.smtp
 
 
 @pytest.fixture

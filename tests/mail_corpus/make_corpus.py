@@ -1,10 +1,6 @@
 """Writes tests/mail_corpus/*.eml and expected.json. The .eml files are committed; rerun after editing a message here."""
 import json, sys
 from email.message import EmailMessage
-from email.mime.multipart import MIMEMultipart
-from email.mime.text import MIMEText
-from email.mime.base import MIMEBase
-from email import encoders
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from mail_fixtures import tiny_pdf
