@@ -82,7 +82,8 @@ def progress(campaign_id):
 @bp.post("/<int:campaign_id>/run")
 def run(campaign_id):
     db = get_db()
-    before = campaigns.current_job(db, campaigns.get(db, campaign_id)["id"])
+    campaigns.get(db, campaign_id)
+    before = campaigns.current_job(db, campaign_id)
     job_id = campaigns.start(db, campaign_id, actor=actor_id())
     if before is not None and before["id"] == job_id:
         flash("This campaign's letters are already being made.")
