@@ -414,7 +414,7 @@ def _store_and_templates(instance) -> tuple:
     return instance.store, instance.letter_templates
 
 
-@jobs.handler(JOB_KIND)
+@jobs.handler(JOB_KIND, label="Campaign letters")
 def run_letters_job(instance, job) -> dict:
     """The job ``campaign.letters``: run (or resume) a campaign's letters, reporting progress."""
     files, folder = _store_and_templates(instance)

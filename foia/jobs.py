@@ -94,14 +94,18 @@ def ensure_schema(db) -> None:
 # --- registry ---------------------------------------------------------------------------------
 
 _handlers: dict[str, Callable] = {}
+_labels: dict[str, str] = {}
 
 
-def handler(kind: str):
-    """Register ``fn(instance, job)`` as the handler of jobs of ``kind``."""
+def handler(kind: str, label: str | None = None):
+    """Register ``fn(instance, job)`` as the handler of jobs of ``kind``; ``label`` names the kind
+    for people (the jobs page), e.g. "Campaign letters"."""
     def register(fn):
         if _handlers.get(kind, fn) is not fn:
             raise ValueError(f"job kind {kind!r} already has a handler")
         _handlers[kind] = fn
+        if label:
+            _labels[kind] = label
         return fn
     return register
 
@@ -109,6 +113,11 @@ def handler(kind: str):
 def kinds() -> list[str]:
     """The job kinds this process can run."""
     return sorted(_handlers)
+
+
+def label(kind: str) -> str:
+    """What a kind of job is called for people (its name if its handler gave none)."""
+    return _labels.get(kind, kind)
 
 
 class LeaseLost(Exception):

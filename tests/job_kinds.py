@@ -46,7 +46,7 @@ def steps(instance, job):
     return {"steps": total}
 
 
-@jobs.handler("test.flaky")
+@jobs.handler("test.flaky", label="Flaky records server")
 def flaky(instance, job):
     """Fails until attempt ``succeed_on`` (never, if it is 0)."""
     succeed_on = job.payload.get("succeed_on", 0)

@@ -253,9 +253,10 @@ def test_jobs_page_for_admins(app, client, jdb):
     page = client.get("/jobs/")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    assert "test.flaky" in html and "failed" in html and "the records server did not answer" in html
+    assert "Flaky records server" in html and "failed" in html and "the records server did not answer" in html
     assert f'action="/jobs/{failed}/retry"' in html
-    assert client.get(f"/jobs/{failed}").status_code == 200
+    shown = client.get(f"/jobs/{failed}").get_data(as_text=True)
+    assert "Flaky records server" in shown and "<code>test.flaky</code>" in shown and "Traceback" in shown
     listing = client.get("/jobs/?state=failed", headers={"Accept": "application/json"}).get_json()
     assert [j["id"] for j in listing["jobs"]] == [failed] and listing["counts"]["failed"] == 1
     assert client.post(f"/jobs/{failed}/retry").status_code == 303

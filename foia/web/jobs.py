@@ -10,6 +10,11 @@ bp = Blueprint("jobs", __name__, url_prefix="/jobs")
 PER_PAGE = 50
 
 
+@bp.app_template_filter("job_label")
+def job_label(kind: str) -> str:
+    return jobs.label(kind)
+
+
 @bp.get("/")
 @admin_only
 def index():
