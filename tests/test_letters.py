@@ -669,8 +669,11 @@ def test_follow_up_wording(ldb, estimate, words):
 
 @pytest.mark.parametrize("kind, data, words", [
     ("extension_claimed", {"days": 20, "day_type": "business", "new_due_on": "2026-07-20", "reason": "volume"},
-     "by July 20, 2026. That date has passed"),
-    ("fee_estimate", {"amount": "35.50", "estimated_date": "2026-11-02"}, "by November 2, 2026. Please confirm"),
+     "On June 10, 2026 your office extended the time to respond by 20 business days, to July 20, 2026, giving "
+     "this reason: volume. The extended date, July 20, 2026, has passed, and I have received neither the records"),
+    ("fee_estimate", {"amount": "35.50", "estimated_date": "2026-11-02"},
+     "On June 10, 2026 your office estimated the fees at $35.50. Your office estimated that it would complete the "
+     "request by November 2, 2026. Please confirm"),
 ])
 def test_follow_up_reads_the_canonical_event_fields(ldb, kind, data, words):
     request_id = follow_up_request(ldb, None)
@@ -708,6 +711,16 @@ def test_appeal_cites_the_denial_and_the_route(ldb):
     assert flat("The decision gave this reason: Records are <exempt>.") in text
     assert flat("It cited § 87(2)(e).") in text
     assert flat("not re-verified") not in text
+    assert_same_paragraphs(pdf, docx_bytes)
+
+
+def test_follow_up_after_a_partial_release_asks_for_the_rest(ldb):
+    request_id = follow_up_request(ldb, "2026-08-01")
+    requests.add_event(ldb, request_id, "partial_release", "2026-07-15", data={"pages": 40, "note": "First batch"})
+    letter, pdf, docx_bytes = both(ldb, request_id, "follow-up")
+    text = flat(pdf_text(pdf))
+    assert flat("Thank you for the records released so far: July 15, 2026 (40 pages).") in text
+    assert flat("I have received neither the remaining records nor an explanation of the delay") in text
     assert_same_paragraphs(pdf, docx_bytes)
 
 
