@@ -364,3 +364,14 @@ def test_an_unverified_extension_figure_is_never_applied(code, received, due, st
     given = compute(code, timeline(("filed", received), ("extension_claimed", received, {"days": stated_days})),
                     received)
     assert given.extended_due == D(extended)  # the length the agency stated
+
+
+def test_a_clarification_pause_says_what_the_law_says_about_it():
+    events = timeline(("filed", "2026-07-01"), ("clarification_requested", "2026-07-08"))
+    us = compute("US", events, "2026-07-10")
+    assert us.clock == "paused"
+    assert any(line.startswith("Clarification under this law: Agency may toll the 20 days once")
+               and "not verified" not in line for line in us.explain["clock"])
+    ny = compute("NY", timeline(("filed", "2026-07-01"), ("acknowledged", "2026-07-02"),
+                                ("clarification_requested", "2026-07-08")), "2026-07-10")
+    assert any("Whether this law stops the clock is not verified" in line for line in ny.explain["clock"])

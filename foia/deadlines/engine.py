@@ -396,6 +396,12 @@ def compute(law: laws.Law, events: list[dict], today: dt.date, closed_days=None,
         elif event["kind"] == "clarification_answered" and pauses and pauses[-1][1] is None:
             pauses[-1] = (pauses[-1][0], max(on, pauses[-1][0]))
     restart_full = law_settings(law.jurisdiction).clarification_restarts_period
+    if explain and pauses:
+        rule = law.clarification or "none found"
+        doubt = " Whether this law stops the clock is not verified: the pause follows the timeline (the agency " \
+                "is waiting for our answer), not a confirmed rule." if laws.is_unverified(rule) or \
+                "no tolling" in rule.lower() or "no statutory tolling" in rule.lower() else ""
+        ex.setdefault("clock", []).append(f"Clarification under this law: {rule}.{doubt}")
 
     _acknowledgement(result, law, cal, day0, explain)
     count = None
