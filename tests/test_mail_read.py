@@ -10,6 +10,12 @@ from foia.correspondence import parse, read
 
 CORPUS = Path(__file__).parent / "mail_corpus"
 EXPECTED = json.loads((CORPUS / "expected.json").read_text())
+# Written after the first rules and read correctly only once the rules were widened (see each maker).
+ROUNDS = {f"{folder}/{name}": expected for folder in ("round2", "round3")
+          for name, expected in json.loads((CORPUS / folder / "expected.json").read_text()).items()}
+# Never used to tune the rules: the honest figure.
+UNSEEN = json.loads((CORPUS / "unseen" / "expected.json").read_text())
+UNSEEN_KIND, UNSEEN_DATE = 6, 10  # of 12, measured when the set was written; must not get worse
 
 
 def reading(name):
@@ -27,14 +33,14 @@ def test_the_corpus_is_large_and_varied():
     assert sum(b"iso-8859-1" in r.lower() or b"windows-1252" in r.lower() for r in raws) >= 2
 
 
-@pytest.mark.parametrize("name", sorted(EXPECTED))
+@pytest.mark.parametrize("name", sorted(EXPECTED) + sorted(ROUNDS))
 def test_corpus_message(name):
-    expected = EXPECTED[name]
+    expected = EXPECTED.get(name) or ROUNDS[name]
     got = reading(name)
     assert got.kind == expected["kind"], got.why
     assert got.estimated_date == expected["estimated_date"], got.evidence
-    assert got.fee == expected["fee"]
-    assert got.reference == expected["reference"]
+    assert got.fee == expected.get("fee", got.fee)
+    assert got.reference == expected.get("reference", got.reference)
     if "bounced" in expected:
         assert got.bounced == expected["bounced"]
     assert got.why  # every reading says why
@@ -44,15 +50,23 @@ def test_corpus_message(name):
         assert evidence.phrase and evidence.why
 
 
-def test_accuracy_figure(capsys):
+def _figure(expected: dict, prefix: str = "") -> tuple[int, int]:
     kind_ok = date_ok = 0
-    for name, expected in EXPECTED.items():
-        got = reading(name)
-        kind_ok += got.kind == expected["kind"]
-        date_ok += got.estimated_date == expected["estimated_date"]
+    for name, want in expected.items():
+        got = reading(prefix + name)
+        kind_ok += got.kind == want["kind"]
+        date_ok += got.estimated_date == want["estimated_date"]
+    return kind_ok, date_ok
+
+
+def test_accuracy_figure(capsys):
+    kind_ok, date_ok = _figure(EXPECTED)
+    unseen_kind, unseen_date = _figure(UNSEEN, "unseen/")
     with capsys.disabled():
-        print(f"\nmail corpus: kind {kind_ok}/{len(EXPECTED)}, estimated date {date_ok}/{len(EXPECTED)}")
+        print(f"\nmail corpus: kind {kind_ok}/{len(EXPECTED)}, estimated date {date_ok}/{len(EXPECTED)}; "
+              f"never tuned on: kind {unseen_kind}/{len(UNSEEN)}, estimated date {unseen_date}/{len(UNSEEN)}")
     assert kind_ok == len(EXPECTED) and date_ok == len(EXPECTED)
+    assert unseen_kind >= UNSEEN_KIND and unseen_date >= UNSEEN_DATE
 
 
 def test_evidence_shows_the_phrase_a_date_came_from():

@@ -44,6 +44,12 @@ KIND_LABELS = {
 PRECEDENCE = ("denied", "no_records", "records_released", "partial_release", "fee_estimate",
               "clarification_requested", "extension_claimed", "acknowledged")
 THRESHOLD = 2  # a kind needs this score to be suggested
+# Attachments that are documents (not logos or signatures in images).
+ATTACHED_RECORDS = frozenset({
+    "application/pdf", "application/zip", "application/msword", "text/csv", "application/vnd.ms-excel",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "video/mp4", "message/rfc822",
+})
 MAX_READ = 8_000  # characters of the newest part read (a letter's first pages say what it is)
 
 # (kind, weight, reason shown to the user, pattern)
@@ -66,6 +72,17 @@ RULES: list[tuple[str, int, str, str]] = [
      r"\b(?:hemos\s+recibido|recibimos|acusamos\s+recibo\s+de)\s+su\s+solicitud"),
     ("acknowledged", 2, "it confirms the request was received (Spanish)",
      r"\bsu\s+solicitud\s+(?:\S+\s+){0,5}?(?:ha\s+sido|fue)\s+recibida"),
+    ("acknowledged", 2, "it says the request is queued or logged",
+     r"\b(?:in\s+(?:our|the)\s+queue|has\s+been\s+(?:logged|entered|assigned\s+to)|target\s+(?:completion\s+|response\s+)?date|"
+     r"(?:will|shall)\s+(?:review|process)\s+(?:it|your\s+request|the\s+request)\s+and\s+(?:respond|get\s+back))"),
+    ("acknowledged", 2, "it says when the agency will answer",
+     r"\b(?:we|staff|the\s+department|the\s+city|this\s+office|records\s+staff)\s+(?:will|expects?\s+to|anticipates?)\s+"
+     r"(?:\S+\s+){0,3}?(?:respond|reply|get\s+back\s+to\s+you)\s+(?:within|by|on\s+or\s+before|no\s+later\s+than)"),
+    ("acknowledged", 2, "it confirms receipt (Spanish)",
+     r"\b(?:confirmamos\s+(?:la\s+)?recepci[oó]n|daremos\s+respuesta|le\s+responderemos)"),
+    ("acknowledged", 2, "it says the agency has the request",
+     r"\b(?:is|are)\s+in\s+receipt\s+of\s+your|\bnotify\s+you\s+of\s+(?:its|our|the)\s+determination|"
+     r"\b(?:we|the\s+department|the\s+city)\s+expects?\s+to\s+(?:have|provide|complete|produce|send|release)\b"),
     # extension
     ("extension_claimed", 3, "it extends the time to respond",
      r"\bextend(?:s|ed|ing)?\s+(?:the\s+)?(?:time|deadline|date|period|response\s+(?:time|period|date|deadline))"),
@@ -77,6 +94,11 @@ RULES: list[tuple[str, int, str, str]] = [
     ("extension_claimed", 2, "it cites unusual circumstances", r"\bunusual\s+circumstances\b"),
     ("extension_claimed", 3, "it claims an extension (Spanish)",
      r"\b(?:pr[oó]rroga|ampliaci[oó]n\s+del\s+plazo|ampliar\s+el\s+plazo|extender\s+el\s+plazo)\b"),
+    ("extension_claimed", 3, "it says the agency needs until a later date",
+     r"\b(?:will\s+)?need(?:s)?\s+until\b|\b(?:more|additional)\s+time\s+(?:is\s+needed|will\s+be\s+needed|to\s+respond)"),
+    ("extension_claimed", 3, "it needs more days than the law's first period",
+     r"\b(?:requires?|needs?|will\s+need|is\s+taking|will\s+take)\s+(?:an\s+)?additional\s+(?:\w+\s+)?\(?\d*\)?\s*"
+     r"(?:business\s+|working\s+|calendar\s+)?days|\bse\s+ampl[ií]a|\bampl[ií]a(?:r|mos)?\s+el\s+plazo|\bplazo\s+(?:\S+\s+){0,6}?se\s+ampl[ií]a"),
     # clarification
     ("clarification_requested", 3, "it asks you to clarify",
      r"\b(?:please\s+clarify|clarif(?:y|ication)\s+(?:of|regarding|on|about|your)|need(?:s)?\s+(?:some\s+)?clarification|request(?:ing)?\s+clarification)\b"),
@@ -88,6 +110,13 @@ RULES: list[tuple[str, int, str, str]] = [
      r"\b(?:unable|cannot|can\s*not)\s+(?:to\s+)?(?:process|proceed|locate|search)\b[^.]{0,60}\b(?:without|until|unless)\b"),
     ("clarification_requested", 3, "it asks you to clarify (Spanish)",
      r"\b(?:aclare|aclarar|aclaraci[oó]n|precisar|precise|especifique)\b"),
+    ("clarification_requested", 3, "it asks which records or period you mean",
+     r"\b(?:what|which)\s+(?:time\s+(?:period|frame)|date\s+range|dates|period|officers?|records|years?|"
+     r"department|incidents?|cameras?)\s+(?:are\s+you|do\s+you|did\s+you|would\s+you)"),
+    ("clarification_requested", 2, "it says the request is too broad",
+     r"\b(?:too\s+broad|overly\s+broad|as\s+written\s+would|unduly\s+burdensome)"),
+    ("clarification_requested", 2, "it asks you a question before it searches",
+     r"\b(?:can|could|would)\s+you\s+(?:please\s+)?(?:tell|let)\s+(?:us|me)\b|\bbefore\s+(?:we|i)\s+(?:can\s+)?(?:search|begin|proceed|start)"),
     # fee estimate
     ("fee_estimate", 3, "it states a cost or fee",
      r"\b(?:fee|fees|cost|costs|charge|charges|deposit|estimate|total|amount\s+due|invoice|payment)\b[^.$]{0,80}\$\s?\d"),
@@ -100,6 +129,11 @@ RULES: list[tuple[str, int, str, str]] = [
     ("partial_release", 2, "more records are still to come",
      r"\b(?:remaining|additional|rest\s+of\s+the)\s+(?:responsive\s+)?(?:records|documents|materials)\s+(?:will|are\s+expected|should)\b"),
     ("partial_release", 3, "it releases records in part (Spanish)", r"\b(?:entrega\s+parcial|primera\s+entrega|respuesta\s+parcial)\b"),
+    ("partial_release", 3, "it sends part of the records",
+     r"\b(?:a\s+portion\s+of\s+the|some\s+of\s+the|part\s+of\s+the)\s+(?:responsive\s+)?(?:records|documents)|"
+     r"\b(?:the\s+remainder|remaining\s+(?:records|documents)|as\s+they\s+become\s+available|in\s+(?:batches|installments))"),
+    ("partial_release", 5, "it grants the request in part",
+     r"\bgranted\s+in\s+part\b|\bin\s+part\s+and\s+denied\s+in\s+part\b|\bpartially\s+(?:granted|released|fulfilled)"),
     # records released
     ("records_released", 3, "it sends the records",
      r"\b(?:attached|enclosed)\s+(?:please\s+find|are|is|you\s+will\s+find|herewith)\s+(?:\S+\s+){0,6}?(?:records|documents|files|materials|responsive|copies)"),
@@ -109,6 +143,9 @@ RULES: list[tuple[str, int, str, str]] = [
      r"\b(?:request|response)\s+(?:has\s+been|is)\s+(?:now\s+)?(?:fulfilled|completed|complete)\b|\bcompletes?\s+(?:our|the|this\s+office's)\s+response\b"),
     ("records_released", 3, "it sends the records (Spanish)",
      r"\b(?:adjunto|adjuntamos|anexamos|se\s+adjuntan)\s+(?:\S+\s+){0,4}?(?:los\s+)?(?:documentos|registros|archivos)"),
+    ("records_released", 3, "it sends the records",
+     r"\b(?:see|find|review)\s+(?:the\s+)?attached\s+(?:\S+\s+){0,3}?(?:records|documents|files|materials|response)|"
+     r"\b(?:complete|full|final)\s+response\s+to\s+your\s+request"),
     # no records
     ("no_records", 4, "it says no records were found",
      r"\b(?:no|not\s+any)\s+(?:responsive\s+)?(?:records|documents)\s+(?:\S+\s+){0,4}?(?:were|was|could\s+be|have\s+been)\s+(?:found|located|identified)"),
@@ -118,11 +155,24 @@ RULES: list[tuple[str, int, str, str]] = [
      r"\b(?:has|have|maintains?|possess(?:es)?)\s+no\s+(?:responsive\s+)?(?:records|documents)\b|\bdoes\s+not\s+(?:have|maintain|possess)\s+(?:any\s+)?(?:records|documents)\s+responsive"),
     ("no_records", 4, "it says no records were found (Spanish)",
      r"\bno\s+(?:se\s+(?:encontraron|localizaron|hallaron)|existen|contamos\s+con)\s+(?:\S+\s+){0,2}?(?:documentos|registros|archivos)"),
+    ("no_records", 4, "it says there is nothing responsive",
+     r"\b(?:there(?:'s|\s+is|\s+are)\s+nothing|(?:don't|do\s+not|doesn't|does\s+not)\s+have\s+(?:anything|any\s+records|any\s+documents))"
+     r"(?:\s+\S+){0,4}?\s+(?:responsive|on\s+our\s+end|on\s+file|that\s+(?:match|matches|fit))|"
+     r"\bno\s+responsive\s+(?:records|documents|materials)\b"),
+    ("no_records", 4, "it says no records were found",
+     r"\b(?:found|located|identified)\s+no\s+(?:responsive\s+)?(?:records|documents|materials)|"
+     r"\bno\s+(?:records|documents)\s+(?:that\s+)?(?:respond|are\s+responsive|responsive|exist)"),
     # denied
     ("denied", 4, "it denies the request",
      r"\b(?:deny|denies|denied|denying|decline|declines|declined)\s+(?:\S+\s+){0,3}?(?:request|disclosure|access|release)\b|\brequest\s+(?:is|has\s+been)\s+(?:hereby\s+)?denied\b"),
     ("denied", 3, "it withholds the records as exempt",
      r"\b(?:exempt\s+from\s+(?:public\s+)?disclosure|withheld\s+in\s+(?:its|their)\s+entirety|(?:are|is)\s+(?:being\s+)?withheld)\b"),
+    ("denied", 3, "it refuses to release the records",
+     r"\b(?:will\s+not\s+be|cannot\s+be|are\s+not\s+being|is\s+not\s+being)\s+(?:produced|released|disclosed|provided)|"
+     r"\b(?:not\s+subject\s+to\s+(?:public\s+)?disclosure|confidential\s+(?:under|pursuant|criminal|law\s+enforcement)|withholding\s+(?:the|all|these))"),
+    ("denied", 3, "it refuses access",
+     r"\b(?:access|disclosure|release)\s+(?:\S+\s+){0,5}?(?:is|are|has\s+been|have\s+been)\s+refused|"
+     r"\brefuses?\s+(?:to\s+(?:release|disclose|produce)|access)|\bwould\s+interfere\s+with\s+(?:an?\s+)?(?:ongoing|pending|active)"),
     ("denied", 1, "it cites an exemption", r"\bexemptions?\b"),
     ("denied", 4, "it denies the request (Spanish)", r"\b(?:deneg(?:ada|amos|ar)|se\s+niega|rechaza(?:da|mos))\b"),
 ]
@@ -203,7 +253,8 @@ _ABSOLUTE = re.compile(
 _DATE_CUE = re.compile(
     r"(?:on\s+or\s+before|no\s+later\s+than|by|before|until|expect|expected|anticipate|anticipated|estimate|estimated|"
     r"will\s+(?:be\s+)?(?:respond|provide|complete|produce|release|available|ready)|due|extended\s+to|new\s+(?:due\s+)?date|"
-    r"respond\s+(?:on|by)|a\s+m[aá]s\s+tardar|antes\s+del|para\s+el|fecha\s+(?:estimada|l[ií]mite)|hasta\s+el)\b[^.\n]{0,60}$", re.I)
+    r"respond\s+(?:on|by)|target\s+(?:completion\s+|response\s+)?date(?:\s+is)?|need\s+until|a\s+m[aá]s\s+tardar|antes\s+del|para\s+el|"
+    r"fecha\s+(?:estimada|l[ií]mite)|hasta\s+el)\b[^.\n]{0,60}$", re.I)
 _PAST_CUE = re.compile(r"(?:dated|received|submitted|sent|filed|on|of\s+your\s+request|request\s+of|fechada|recibida\s+el)\s*$", re.I)
 _MONEY = re.compile(r"\$\s?(\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d+(?:\.\d{1,2})?)|\b(\d+(?:[.,]\d{2})?)\s*(?:d[oó]lares|USD)\b", re.I)
 _MONEY_CUE = re.compile(r"\b(?:total|estimated|estimate|fee|fees|cost|costs|deposit|amount|charge|due|costo|tarifa|pago)\b", re.I)
@@ -535,6 +586,11 @@ def read(parsed: Parsed, *, calendar=None, received_on: dt.date | None = None) -
         if match:
             scores[kind] = scores.get(kind, 0) + weight
             hits.setdefault(kind, []).append((_sentence(haystack, match.start(), match.end()) or match.group(0), why))
+    documents = [a.filename for a in parsed.attachments if a.content_type in ATTACHED_RECORDS]
+    if documents and not any(v >= THRESHOLD for v in scores.values()):
+        # A reply that says little but carries documents is most likely the records themselves.
+        scores["records_released"] = THRESHOLD
+        hits["records_released"] = [(", ".join(documents)[:500], "it carries documents and says nothing else")]
     reading.scores = scores
     candidates = [k for k in PRECEDENCE if scores.get(k, 0) >= THRESHOLD]
     auto = auto_reply_headers(parsed)
