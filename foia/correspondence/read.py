@@ -87,7 +87,7 @@ RULES: list[tuple[str, int, str, str]] = [
     ("extension_claimed", 3, "it extends the time to respond",
      r"\bextend(?:s|ed|ing)?\s+(?:the\s+)?(?:time|deadline|date|period|response\s+(?:time|period|date|deadline))"),
     ("extension_claimed", 3, "it claims an extension",
-     r"\b(?:an?\s+)?(?:\d+|\w+)[-\s](?:business[-\s]|working[-\s]|calendar[-\s])?day\s+extension\b"),
+     r"\bdays?[-\s]+extension\b"),
     ("extension_claimed", 3, "it claims an extension", r"\bextension\s+of\s+(?:up\s+to\s+)?(?:\w+\s+)?\(?\d*\)?\s*(?:additional\s+)?(?:business\s+|working\s+|calendar\s+)?days\b"),
     ("extension_claimed", 2, "it needs additional time",
      r"\b(?:additional|more|further)\s+(?:time|\d+\s+(?:business\s+|working\s+|calendar\s+)?days)\s+(?:is\s+|will\s+be\s+)?(?:needed|necessary|required|to\s+(?:respond|review|search|process|complete))"),
