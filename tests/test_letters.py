@@ -16,6 +16,7 @@ from foia import agencies, filerefs, laws, letters, markup, requests
 from foia import db as db_module
 from foia.errors import Invalid, NotFound
 from foia.filestore import LocalStore
+from foia.letters import pdf as letters_pdf
 
 REQUESTER = {
     "name": "Jane Doe",
@@ -87,7 +88,7 @@ def docx_paragraphs(data: bytes) -> list:
 
 def both(db, request_id, template=None, options=None):
     letter = letters.render(db, request_id, template, options, today=DAY)
-    return letter, letters.to_pdf(letters.to_html(letter)), letters.to_docx(letter)
+    return letter, letters_pdf.to_pdf(letters.to_html(letter)), letters.to_docx(letter)
 
 
 def assert_same_paragraphs(pdf: bytes, docx_bytes: bytes):
@@ -555,7 +556,7 @@ def test_user_template_in_configured_folder(ldb, tmp_path, monkeypatch):
 
 def both_in(db, request_id, template, folder):
     letter = letters.render(db, request_id, template, folder=folder, today=DAY)
-    return letter, letters.to_pdf(letters.to_html(letter), folder), letters.to_docx(letter)
+    return letter, letters_pdf.to_pdf(letters.to_html(letter), folder), letters.to_docx(letter)
 
 
 def test_same_input_same_bytes_and_storage(ldb, files):
@@ -631,7 +632,7 @@ def test_letters_stored_the_old_way_are_migrated_into_the_store(tmp_path):
 
 
 def test_fetcher_refuses_files_and_network(tmp_path):
-    css, fonts, fetcher, base_url = letters.pdf_tools()
+    css, fonts, fetcher, base_url = letters_pdf.pdf_tools()
     assert base_url.startswith("file://")
     for url in ("file:///etc/passwd", "http://example.com/x.css", "https://example.com/font.ttf",
                 base_url + "ring-partnership.md.j2", base_url + "../setup.cfg"):
@@ -641,7 +642,7 @@ def test_fetcher_refuses_files_and_network(tmp_path):
     assert b"@page" in response.read()
     response.close()
     html = '<p>x</p><img src="file:///etc/passwd"><link rel="stylesheet" href="http://example.com/a.css">'
-    assert pdf_text(letters.to_pdf(html)).split() == ["x", "Page", "1", "of", "1"]
+    assert pdf_text(letters_pdf.to_pdf(html)).split() == ["x", "Page", "1", "of", "1"]
 
 
 def follow_up_request(ldb, estimate=None, tracking="R-17"):

@@ -18,6 +18,7 @@ sys.path.insert(0, str(HERE.parent.parent))
 
 from foia import agencies, clock, create_app, letters, requests  # noqa: E402
 from foia import db as db_module  # noqa: E402
+from foia.letters import pdf as letters_pdf  # noqa: E402
 
 DAY = dt.date(2026, 9, 15)
 REQUESTER = {"name": "Jane Doe", "organization": "Springfield Watch", "address": "1 Press Row\nPhiladelphia, PA 19103",
@@ -87,7 +88,7 @@ def main():
             pdf, docx_path = work / "pdf" / f"{stem}.pdf", work / "docx" / f"{stem}.docx"
             pdf.parent.mkdir(exist_ok=True)
             docx_path.parent.mkdir(exist_ok=True)
-            pdf.write_bytes(letters.to_pdf(letters.to_html(letter)))
+            pdf.write_bytes(letters_pdf.to_pdf(letters.to_html(letter)))
             docx_path.write_bytes(letters.to_docx(letter))
             last = 99 if stem in ("ca-request", "ny-appeal") else 1
             res = 40 if stem == "ca-request" else 50

@@ -2,6 +2,10 @@
 
 The renderer fetches only stylesheets and fonts inside the letter-template folder: nothing from
 the network or elsewhere on disk, whatever the letter's text says.
+
+Importing this module imports WeasyPrint (about half a second), so the package does not import it
+up front: :func:`foia.letters.storage.render_bytes` and :func:`foia.letters.warm` load it when a
+PDF is first needed.
 """
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -9,7 +13,7 @@ from urllib.parse import unquote, urlsplit
 from weasyprint import CSS, HTML, URLFetcher
 from weasyprint.text.fonts import FontConfiguration
 
-from .templates import DEFAULT_TEMPLATES
+from .templates import stylesheet
 
 FETCHABLE = (".css", ".ttf", ".otf", ".woff", ".woff2")
 
@@ -32,12 +36,6 @@ class LetterFetcher(URLFetcher):
 
 
 _tools: dict[str, tuple] = {}
-
-
-def stylesheet(folder: Path | None = None) -> Path:
-    """The folder's ``letter.css``, else the shipped one."""
-    path = Path(folder or DEFAULT_TEMPLATES).resolve() / "letter.css"
-    return path if path.is_file() else DEFAULT_TEMPLATES / "letter.css"
 
 
 def pdf_tools(folder: Path | None = None):

@@ -15,7 +15,6 @@ from ..db import transaction
 from ..errors import Invalid, NotFound
 from ..filestore import LocalStore, Store, hash_file
 from .docx import to_docx
-from .pdf import to_pdf
 from .render import Letter, render, to_html
 
 FORMATS = ("pdf", "docx")
@@ -40,6 +39,10 @@ def check_format(fmt: str) -> str:
 
 def render_bytes(letter: Letter, fmt: str, folder: Path | None = None) -> bytes:
     if check_format(fmt) == "pdf":
+        # Loaded on the first PDF, not with the package: importing WeasyPrint takes about half a
+        # second, which every command and process that never makes a PDF would pay (no cycle here).
+        from .pdf import to_pdf
+
         return to_pdf(to_html(letter), folder)
     return to_docx(letter)
 

@@ -26,6 +26,12 @@ def templates_dir(config: dict | None = None) -> Path:
     return Path(configured).resolve() if configured else DEFAULT_TEMPLATES
 
 
+def stylesheet(folder: Path | None = None) -> Path:
+    """The folder's ``letter.css`` (the PDF's stylesheet), else the shipped one."""
+    path = Path(folder or DEFAULT_TEMPLATES).resolve() / "letter.css"
+    return path if path.is_file() else DEFAULT_TEMPLATES / "letter.css"
+
+
 def list_templates(folder: Path | None = None) -> list[dict]:
     """The templates available: name and the description from the file's first ``{# ... #}``."""
     folder = Path(folder or DEFAULT_TEMPLATES)
