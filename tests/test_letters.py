@@ -341,6 +341,8 @@ def test_date_range_both_ends(ldb):
      "request: records of the Springfield Police Department PA's partnership with Ring",
      "Only the 2023 renewal, please."),
     ("Ring partnership records", "", "partnership with Ring", None),
+    ("Pennsylvania Ring partnership records 2026", "", "partnership with Ring", None),
+    ("Springfield PD and Ring", "", "partnership with Ring", None),
 ])
 def test_request_title_and_description(ldb, title, description, subject, item):
     agency_id, _ = agencies.upsert(ldb, {"name": "Springfield Police Department PA", "state": "PA",

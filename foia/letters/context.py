@@ -46,17 +46,24 @@ def _date(value) -> str:
         return ""
 
 
-def title_adds(title: str) -> bool:
-    """Whether a request's title says more than the generic Ring letter does."""
-    words = re.findall(r"[a-z0-9]+", (title or "").lower())
-    return any(word not in _GENERIC_WORDS and not word.isdigit() for word in words)
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9]+", (text or "").lower())
 
 
-def _focus(request: dict) -> str:
+def title_adds(title: str, agency: Mapping | None = None) -> bool:
+    """Whether a request's title says more than the generic Ring letter does. Naming the agency,
+    its place or its state ("Illinois Ring partnership records") adds nothing."""
+    known = set(_GENERIC_WORDS)
+    for key in ("name", "city", "county", "state", "state_name"):
+        known.update(_words(str((agency or {}).get(key) or "")))
+    return any(word not in known and not word.isdigit() for word in _words(title))
+
+
+def _focus(request: dict, agency: Mapping) -> str:
     """The request's own item: its title and description, where they add to the template."""
     title = (request.get("title") or "").strip().rstrip(".")
     description = " ".join((request.get("description") or "").split())
-    if not title_adds(title):
+    if not title_adds(title, agency):
         return description
     if re.search(r"\brecords?$", title, re.I):
         subject = title[:1].upper() + title[1:]  # "Flock and Axon integration records"
@@ -206,8 +213,8 @@ def build_context(db, request_id, options: dict | None = None, *, today: dt.date
             "id": request["id"],
             "title": request["title"],
             "description": request["description"],
-            "title_adds": title_adds(request["title"]),
-            "focus": _focus(request),
+            "title_adds": title_adds(request["title"], agency),
+            "focus": _focus(request, agency),
             "tracking_number": request["tracking_number"],
             "method": method,
             "filed_on": filed["occurred_on"][:10] if filed else "",
