@@ -1,9 +1,10 @@
 """What a letter may say about a request: requester, agency, law, options, scope and timeline.
 
 :func:`build_context` is the one place a template's variables come from (``letters/README.md``
-lists them). It reads the request, its agency, the law row and the timeline; the law model's own
-fields (statute name, fee statute, appeal route...) arrive through ``law_fields`` when a caller has
-them, and are merged over what the law table gives.
+lists them). It reads the request, its agency, the law (the law model's fields, as plain values)
+and the timeline (its canonical payload fields). Wording a caller builds from the law model (a
+statute named with its state, the response duty in the statute's terms) arrives as ``law_fields``
+and is merged over the law's own fields.
 """
 import dataclasses
 import datetime as dt
