@@ -62,7 +62,9 @@ class Dovecot:
     def __init__(self, root: Path):
         self.root = root
         self.port = free_port()
+        self.tls_port = free_port()  # IMAPS; the plain port also offers STARTTLS
         self.host = "127.0.0.1"
+        self.ca_file = root / "cert.pem"  # the server's self-signed certificate
         self.user = IMAP_USER
         self.password = IMAP_PASSWORD
         self.process = None
@@ -86,6 +88,10 @@ class Dovecot:
             user, group, login_user = "dovecot", grp.getgrgid(entry.pw_gid).gr_name, "dovenull"
             uid, gid = entry.pw_uid, entry.pw_gid
             os.chown(mail, uid, gid)
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                        "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                        "-keyout", str(self.root / "key.pem"), "-out", str(self.ca_file)],
+                       check=True, capture_output=True)
         (self.root / "passwd").write_text(
             f"{self.user}:{{PLAIN}}{self.password}:{uid}:{gid}::{mail}/%n::\n")
         (self.root / "dovecot.conf").write_text(f"""
@@ -94,7 +100,9 @@ state_dir = {self.root}/run
 instance_name = foia-test-{self.port}
 protocols = imap
 listen = 127.0.0.1
-ssl = no
+ssl = yes
+ssl_cert = <{self.ca_file}
+ssl_key = <{self.root}/key.pem
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 default_internal_user = {user}
@@ -109,7 +117,8 @@ service imap-login {{
     port = {self.port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {self.tls_port}
   }}
   chroot =
   user = {login_user}
@@ -144,8 +153,9 @@ userdb {{
                 log = (self.root / "dovecot.log").read_text() if (self.root / "dovecot.log").exists() else ""
                 raise RuntimeError(f"dovecot exited: {output}\n{log}")
             with contextlib.suppress(OSError):
-                with socket.create_connection((self.host, self.port), timeout=1):
-                    return
+                for port in (self.port, self.tls_port):
+                    socket.create_connection((self.host, port), timeout=1).close()
+                return
             time.sleep(0.1)
         raise RuntimeError("dovecot did not start listening within 20 s")
 

@@ -94,3 +94,15 @@ def test_polling_as_a_job_retries_a_refused_login(mail, dovecot, instance):
     outcome = jobs.run_one(right, job_id)
     assert outcome.state == "done"
     assert "1 filed on requests" in jobs.get(db, job_id)["progress_message"]
+
+
+@pytest.mark.parametrize("security", ["ssl", "starttls"])
+def test_polling_over_tls_checks_the_certificate(mail, dovecot, security):
+    dovecot.append(message(to=tokens.reply_address("records@group.example", mail["token"]),
+                           body="We received your request.", msgid=f"<tls-{security}@pd.example>"))
+    port = dovecot.tls_port if security == "ssl" else dovecot.port
+    with pytest.raises(receive.MailboxError, match="cannot be trusted"):
+        receive.poll(mail["db"], mail["store"], dovecot.config(IMAP_SECURITY=security, IMAP_PORT=port))
+    report = receive.poll(mail["db"], mail["store"], dovecot.config(IMAP_SECURITY=security, IMAP_PORT=port,
+                                                                    IMAP_CA_FILE=str(dovecot.ca_file)))
+    assert report.filed == 1

@@ -2,14 +2,16 @@
 
 IMAP settings (keys of the configuration mapping): ``IMAP_HOST``, ``IMAP_PORT``, ``IMAP_USER``,
 ``IMAP_PASSWORD``, ``IMAP_FOLDER`` (default ``INBOX``) and ``IMAP_SECURITY`` (``ssl``, the default,
-``starttls``, or ``""`` for a plain connection, for tests on loopback only). With no ``IMAP_HOST``
-polling is off and says so.
+``starttls``, or ``""`` for a plain connection, for tests on loopback only); ``IMAP_CA_FILE`` names
+a certificate (or CA bundle) to trust for a server with a certificate of its own. With no
+``IMAP_HOST`` polling is off and says so.
 
 Polling never changes the mailbox (messages are fetched with ``BODY.PEEK``, nothing is flagged,
 moved or deleted), so a failure loses nothing. The UIDs already filed are remembered per folder
 and ``UIDVALIDITY``; a UID is remembered only after its message is filed, so a poll that stops
 half-way is resumed by the next one.
 """
+import contextlib
 import dataclasses
 import imaplib
 import mailbox
@@ -146,12 +148,24 @@ def connect(config: dict) -> imaplib.IMAP4:
         raise MailboxError("Mail polling is off: FOIA_IMAP_HOST is not set.")
     host, port, security = config["IMAP_HOST"].strip(), _port(config), _security(config)
     try:
+        context = ssl.create_default_context(cafile=config.get("IMAP_CA_FILE") or None)
+    except OSError as e:
+        raise MailboxError(f"Cannot read IMAP_CA_FILE {config.get('IMAP_CA_FILE')}: {e.strerror or e}.") from None
+    try:
         if security == "ssl":
-            imap = imaplib.IMAP4_SSL(host, port, ssl_context=ssl.create_default_context(), timeout=TIMEOUT)
+            imap = imaplib.IMAP4_SSL(host, port, ssl_context=context, timeout=TIMEOUT)
         else:
             imap = imaplib.IMAP4(host, port, timeout=TIMEOUT)
             if security == "starttls":
-                imap.starttls(ssl_context=ssl.create_default_context())
+                try:
+                    imap.starttls(ssl_context=context)
+                except BaseException:
+                    with contextlib.suppress(OSError):
+                        imap.shutdown()
+                    raise
+    except ssl.SSLCertVerificationError as e:
+        raise MailboxError(f"The mailbox at {host}:{port} presented a certificate that cannot be trusted "
+                           f"({e.verify_message}); set IMAP_CA_FILE to trust it.") from None
     except (OSError, imaplib.IMAP4.error, ssl.SSLError) as e:
         raise MailboxError(f"Cannot connect to the mailbox at {host}:{port}: {e}.") from None
     try:
