@@ -149,16 +149,24 @@ def update(db, message_row: int, values: dict) -> None:
     db["messages"].update(message_row, values)
 
 
-def for_request(db, request_id: int) -> list[dict]:
-    """The request's conversation, oldest first: what we sent and what came back."""
+LIST_COLUMNS = ("id, request_id, direction, message_id, in_reply_to, \"references\", sha256, size, from_addr, "
+                "from_name, to_addrs, subject, date, received_at, source, matched_by, match_note, suggestion, "
+                "suggestion_state, event_id, state, attachments, purpose, letter_id, attempts, send_error, sent_at")
+
+
+def for_request(db, request_id: int, *, with_body: bool = False) -> list[dict]:
+    """The request's conversation, oldest first: what we sent and what came back (without the
+    bodies, unless ``with_body``)."""
+    columns = "*" if with_body else LIST_COLUMNS
     return [_row(r) for r in db.query(
-        "SELECT * FROM messages WHERE request_id = ? AND state != 'discarded' "
+        f"SELECT {columns} FROM messages WHERE request_id = ? AND state != 'discarded' "
         "ORDER BY coalesce(date, received_at), id", [request_id])]
 
 
 def review_queue(db, *, limit: int = 100, offset: int = 0) -> list[dict]:
     return [_row(r) for r in db.query(
-        "SELECT * FROM messages WHERE state = 'review' ORDER BY id DESC LIMIT ? OFFSET ?", [limit, offset])]
+        f"SELECT {LIST_COLUMNS} FROM messages WHERE state = 'review' ORDER BY id DESC LIMIT ? OFFSET ?",
+        [limit, offset])]
 
 
 def counts(db) -> dict[str, int]:
