@@ -419,11 +419,17 @@ def compute(law: laws.Law, events: list[dict], today: dt.date, closed_days=None,
     _appeal(result, law, cal, settings, denial, no_records, day0, explain)
     _missed_deadline(result, law, explain)
     if explain and law.unverified:
-        result.unverified = [f"{column.replace('_', ' ')}: {text}" for column, text in law.unverified]
+        names = [_column_words(column) for column, _ in law.unverified]
+        result.unverified = [f"{name}: {text}" for name, (_, text) in zip(names, law.unverified)]
         ex["unverified"] = ["Not verified by the research behind the law table, so shown as guidance and "
-                            "never used for a date: " + "; ".join(
-                                column.replace("_", " ") for column, _ in law.unverified) + "."]
+                            "never used for a date: " + "; ".join(names) + "."]
     return result
+
+
+def _column_words(column: str) -> str:
+    """A law-table column in words: "fee waiver", "residency required (appeals table)"."""
+    table, _, name = column.rpartition(".")
+    return name.replace("_", " ") + (f" ({table} table)" if table else "")
 
 
 def _acknowledgement(result, law, cal, day0, explain):
