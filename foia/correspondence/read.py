@@ -83,6 +83,9 @@ RULES: list[tuple[str, int, str, str]] = [
     ("acknowledged", 2, "it says the agency has the request",
      r"\b(?:is|are)\s+in\s+receipt\s+of\s+your|\bnotify\s+you\s+of\s+(?:its|our|the)\s+determination|"
      r"\b(?:we|the\s+department|the\s+city)\s+expects?\s+to\s+(?:have|provide|complete|produce|send|release)\b"),
+    ("acknowledged", 2, "it says the request was received",
+     r"\b(?:your|the)\s+(?:public\s+records\s+|records\s+|foia\s+|open\s+records\s+|pra\s+)?request\s+(?:was|were)\s+"
+     r"(?:received|logged|assigned|entered)"),
     # extension
     ("extension_claimed", 3, "it extends the time to respond",
      r"\bextend(?:s|ed|ing)?\s+(?:the\s+)?(?:time|deadline|date|period|response\s+(?:time|period|date|deadline))"),
@@ -99,6 +102,8 @@ RULES: list[tuple[str, int, str, str]] = [
     ("extension_claimed", 3, "it needs more days than the law's first period",
      r"\b(?:requires?|needs?|will\s+need|is\s+taking|will\s+take)\s+(?:an\s+)?additional\s+(?:\w+\s+)?\(?\d*\)?\s*"
      r"(?:business\s+|working\s+|calendar\s+)?days|\bse\s+ampl[ií]a|\bampl[ií]a(?:r|mos)?\s+el\s+plazo|\bplazo\s+(?:\S+\s+){0,6}?se\s+ampl[ií]a"),
+    ("extension_claimed", 3, "it says the time to respond is extended",
+     r"\b(?:time|deadline|date|period)\s+(?:\S+\s+){0,3}?(?:is|has\s+been|will\s+be|was)\s+extended"),
     # clarification
     ("clarification_requested", 3, "it asks you to clarify",
      r"\b(?:please\s+clarify|clarif(?:y|ication)\s+(?:of|regarding|on|about|your)|need(?:s)?\s+(?:some\s+)?clarification|request(?:ing)?\s+clarification)\b"),
@@ -117,6 +122,8 @@ RULES: list[tuple[str, int, str, str]] = [
      r"\b(?:too\s+broad|overly\s+broad|as\s+written\s+would|unduly\s+burdensome)"),
     ("clarification_requested", 2, "it asks you a question before it searches",
      r"\b(?:can|could|would)\s+you\s+(?:please\s+)?(?:tell|let)\s+(?:us|me)\b|\bbefore\s+(?:we|i)\s+(?:can\s+)?(?:search|begin|proceed|start)"),
+    ("clarification_requested", 2, "it asks what you mean",
+     r"\bdo\s+you\s+(?:mean|want|wish|need)\b|\bplease\s+(?:specify|confirm\s+(?:whether|which|what))"),
     # fee estimate
     ("fee_estimate", 3, "it states a cost or fee",
      r"\b(?:fee|fees|cost|costs|charge|charges|deposit|estimate|total|amount\s+due|invoice|payment)\b[^.$]{0,80}\$\s?\d"),
@@ -162,6 +169,8 @@ RULES: list[tuple[str, int, str, str]] = [
     ("no_records", 4, "it says no records were found",
      r"\b(?:found|located|identified)\s+no\s+(?:responsive\s+)?(?:records|documents|materials)|"
      r"\bno\s+(?:records|documents)\s+(?:that\s+)?(?:respond|are\s+responsive|responsive|exist)"),
+    ("no_records", 4, "it says no such record exists",
+     r"\bno\s+such\s+(?:records?|documents?|agreements?|contracts?|materials?|files?|communications?)\s+(?:exists?|were\s+found)"),
     # denied
     ("denied", 4, "it denies the request",
      r"\b(?:deny|denies|denied|denying|decline|declines|declined)\s+(?:\S+\s+){0,3}?(?:request|disclosure|access|release)\b|\brequest\s+(?:is|has\s+been)\s+(?:hereby\s+)?denied\b"),
@@ -173,6 +182,8 @@ RULES: list[tuple[str, int, str, str]] = [
     ("denied", 3, "it refuses access",
      r"\b(?:access|disclosure|release)\s+(?:\S+\s+){0,5}?(?:is|are|has\s+been|have\s+been)\s+refused|"
      r"\brefuses?\s+(?:to\s+(?:release|disclose|produce)|access)|\bwould\s+interfere\s+with\s+(?:an?\s+)?(?:ongoing|pending|active)"),
+    ("denied", 4, "it denies the request (Spanish)",
+     r"\b(?:ha\s+sido|fue|queda)\s+negad[ao]|\b(?:informaci[oó]n|documentaci[oó]n)\s+(?:\S+\s+){0,2}?es\s+(?:reservada|confidencial)"),
     ("denied", 1, "it cites an exemption", r"\bexemptions?\b"),
     ("denied", 4, "it denies the request (Spanish)", r"\b(?:deneg(?:ada|amos|ar)|se\s+niega|rechaza(?:da|mos))\b"),
 ]
@@ -224,7 +235,7 @@ _FAILED_LIST = re.compile(r"(?:following\s+(?:address(?:es|\(es\))?|recipients?)
 _AUTO_SUBJECT = re.compile(r"^(?:automatic\s+reply|auto(?:matic)?[-\s]?(?:reply|response)|out\s+of\s+(?:the\s+)?office|"
                            r"respuesta\s+autom[aá]tica|fuera\s+de\s+la\s+oficina|ausencia|away\s+from|away\s*:)", re.I)
 _OUT_OF_OFFICE = re.compile(
-    r"\b(?:out\s+of\s+(?:the\s+)?office|i\s+am\s+(?:currently\s+)?(?:away|out|on\s+(?:annual\s+|medical\s+)?leave|on\s+vacation)|"
+    r"\b(?:out\s+of\s+(?:the\s+)?office|i(?:\s+am|'m|’m)\s+(?:currently\s+)?(?:away|out\s+until|out|on\s+(?:annual\s+|medical\s+)?leave|on\s+vacation)|"
     r"limited\s+access\s+to\s+(?:my\s+)?e-?mail|(?:i\s+)?will\s+(?:be\s+)?(?:back|return(?:ing)?)\s+(?:(?:in|to)\s+the\s+office\s+)?on|"
     r"estar[eé]\s+fuera|fuera\s+de\s+la\s+oficina|me\s+encuentro\s+(?:fuera|de\s+vacaciones)|regresar[eé]\s+el)", re.I)
 

@@ -14,11 +14,11 @@ from mail_fixtures import tiny_pdf  # noqa: E402
 expected = {}
 
 
-def msg(name, subject, body, *, exp, frm="Office of the Chief <chief@northfield-pd.example>", html=None,
-        date="Fri, 18 Sep 2026 11:45:00 -0500", headers=None, attach=()):
+def msg(name, subject, body, *, exp, frm="Records Custodian <custodian@bayview-sheriff.example>", html=None,
+        date="Mon, 21 Sep 2026 08:15:00 -0700", headers=None, attach=()):
     m = EmailMessage()
-    m["From"], m["To"], m["Subject"], m["Date"] = frm, "records+r91-zxcvb@group.example", subject, date
-    m["Message-ID"] = f"<{name}@northfield-pd.example>"
+    m["From"], m["To"], m["Subject"], m["Date"] = frm, "records+r105-mnbvc@group.example", subject, date
+    m["Message-ID"] = f"<{name}@bayview-sheriff.example>"
     for k, v in (headers or {}).items():
         m[k] = v
     m.set_content(body)
@@ -32,47 +32,46 @@ def msg(name, subject, body, *, exp, frm="Office of the Chief <chief@northfield-
     expected[f"{name}.eml"] = e
 
 
-msg("v01", "FOIA 26-044",
-    "Ms. Rivera, your FOIA request was received on September 17 and assigned number 26-044. Illinois law gives us five "
-    "business days to respond.",
-    exp={"kind": "acknowledged", "estimated_date": "2026-09-25"})
-msg("v02", "FOIA 26-044 - extension under 5 ILCS 140/3(e)",
-    "Pursuant to Section 3(e) of the Act, the time for response is extended by five business days, to October 2, 2026, "
-    "because the records must be collected from a different location.",
-    exp={"kind": "extension_claimed", "estimated_date": "2026-10-02"})
-msg("v03", "FOIA 26-044 response",
-    "Please find enclosed the Department's response. Some personal information has been redacted under Section 7(1)(c).",
-    attach=[("26-044-response.pdf", tiny_pdf("Northfield Police Department FOIA response 26-044"))],
-    exp={"kind": "records_released"})
-msg("v04", "Re: records",
-    "We checked with IT and the Chief's office. No such agreement exists.",
-    exp={"kind": "no_records"})
-msg("v05", "Payment needed",
-    "Copies of the 55 pages will cost $5.50. Send a check payable to the Village of Northfield.",
+msg("w01", "Public Records Request R26-0412 Received",
+    "Hello Alice,\n\nYour public records request has been received by the Bayview County Sheriff's Office and will be "
+    "processed in accordance with the law. You can expect a response within 10 calendar days.\n\nThank you,\nRecords Unit",
+    exp={"kind": "acknowledged", "estimated_date": "2026-10-01"})
+msg("w02", "R26-0412 - time extension",
+    "Good morning. We are invoking our right to an extension of up to 14 additional days because of the need to search "
+    "for records in a field facility.",
+    exp={"kind": "extension_claimed"})
+msg("w03", "R26-0412 fees",
+    "Before we can release the records, a prepayment of $60.00 is due. Payment may be made online or by check.",
     exp={"kind": "fee_estimate"})
-msg("v06", "FOIA denial",
-    "The Department is denying your request in its entirety pursuant to Section 7(1)(d)(i) of the Illinois FOIA, as "
-    "the records relate to a pending investigation.",
+msg("w04", "R26-0412 records",
+    "The Sheriff's Office has completed its search. The responsive documents are available in the portal for download.",
+    exp={"kind": "records_released"})
+msg("w05", "R26-0412",
+    "After reviewing our files, we have determined that the Sheriff's Office does not possess any records responsive to "
+    "your request.",
+    exp={"kind": "no_records"})
+msg("w06", "R26-0412 determination",
+    "The records you requested are exempt from public inspection under Government Code section 7923.605 and will be withheld.",
     exp={"kind": "denied"})
-msg("v07", "Clarify please",
-    "Your request mentions \"all communications\". Do you mean emails only, or also text messages and letters?",
+msg("w07", "R26-0412 question",
+    "Could you please provide the names of the deputies or the incident numbers you are interested in? We need this to "
+    "locate the records.",
     exp={"kind": "clarification_requested"})
-msg("v08", "First batch",
-    "Here is the first set of records. More to follow next week.",
-    attach=[("batch1.pdf", tiny_pdf("Batch 1 of Ring records"))],
-    exp={"kind": "partial_release"})
-msg("v09", "I'm away",
-    "Hello, I'm out until Monday, Sept 21. If this is urgent call dispatch.",
-    frm="Officer Kim <kim@northfield-pd.example>", exp={"kind": "auto_reply"})
-msg("v10", "Returned mail: see transcript for details",
-    "The original message was received at Fri, 18 Sep 2026 11:00:00 -0500\n\n   ----- The following addresses had "
-    "permanent fatal errors -----\n<foia@nowhere-pd.example>\n    (reason: 550 5.1.1 <foia@nowhere-pd.example>... User unknown)",
-    frm="Mail Delivery Subsystem <MAILER-DAEMON@mx.group.example>", exp={"kind": "bounce"})
-msg("v11", "Respuesta a su solicitud",
-    "Le informamos que su solicitud ha sido negada porque la información es reservada.",
-    exp={"kind": "denied"})
-msg("v12", "Thanks",
-    "Thanks for reaching out, Alice. I'll pass this along to our records clerk.",
+msg("w08", "R26-0412 - installment 1 of 3",
+    "Enclosed is installment 1 of 3. We anticipate the second installment by October 15, 2026.",
+    attach=[("installment-1.pdf", tiny_pdf("Installment 1"))],
+    exp={"kind": "partial_release", "estimated_date": "2026-10-15"})
+msg("w09", "Auto-Reply: R26-0412",
+    "This mailbox is not monitored on weekends. Your message will be read on the next business day.",
+    headers={"Auto-Submitted": "auto-replied"}, exp={"kind": "auto_reply"})
+msg("w10", "Undeliverable: Records request",
+    "Your message to sheriff-records@bayview.example couldn't be delivered.\nsheriff-records wasn't found at bayview.example.",
+    frm="postmaster@outlook.com", exp={"kind": "bounce"})
+msg("w11", "Re: R26-0412",
+    "Just confirming, we got your voicemail and will call you back Tuesday.",
     exp={"kind": "not_a_response"})
+msg("w12", "Solicitud de información R26-0412",
+    "Se le informa que la información solicitada no existe en los archivos de esta oficina.",
+    exp={"kind": "no_records"})
 (OUT / "expected.json").write_text(json.dumps(expected, indent=1, sort_keys=True) + "\n")
 print(len(expected))
