@@ -18,6 +18,7 @@ import argparse
 import datetime as dt
 import io
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -62,13 +63,15 @@ def main():
 
     work = Path(tempfile.mkdtemp(prefix="foia-bench-kill-"))
     instance = work / "instance"
-    start_clock = "2026-09-15T10:00:00"
-    env = dict(os.environ, FOIA_INSTANCE=str(instance), FOIA_NOW=start_clock, PYTHONPATH=str(ROOT))
+    env = dict(os.environ, FOIA_INSTANCE=str(instance), PYTHONPATH=str(ROOT))
+    env.pop("FOIA_NOW", None)
+    if not args.wait_lease:  # every process on one pinned clock; the second runner's is a lease ahead
+        env["FOIA_NOW"] = "2026-09-15T10:00:00"
+        clock.set_now(env["FOIA_NOW"])
     instance.mkdir()
     db = db_module.connect(str(instance / "foia.db"))
     db_module.migrate(db)
     laws.load_into(db)
-    clock.set_now(start_clock)
     letters.save_requester(db, {"name": "Jane Doe", "address": "1 Press Row\nPhiladelphia, PA 19103",
                                 "email": "jane@example.org"})
     states = sorted(laws.NAMES)
@@ -125,7 +128,6 @@ def main():
     lease_until = dt.datetime.fromisoformat(jobs.get(db, job_id)["lease_until"])
     second_env = dict(env)
     if args.wait_lease:
-        del second_env["FOIA_NOW"]
         wait = (lease_until - clock.now()).total_seconds() + 1
         print(f"waiting {wait:.0f} s for the lease to run out")
         time.sleep(max(wait, 0))
@@ -186,7 +188,8 @@ def main():
     record("campaign_kill", figures)
     db.conn.close()
     if not ok:
-        raise SystemExit("FAILED: see the figures above")
+        raise SystemExit(f"FAILED: see the figures above; the instance is kept in {work}")
+    shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
