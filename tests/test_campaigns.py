@@ -309,3 +309,27 @@ def test_campaign_survives_its_runner_killed_mid_way(app, cdb, instance):
     assert len(rows) == 30 and all(row[1:] == (1, 1, 1) for row in rows)
     for row in campaigns.campaign_letters(cdb, campaign_id):
         assert letters.file_path(row, app.config["FILES_DIR"]).stat().st_size == row["size"]
+
+
+@pytest.mark.slow
+def test_cli_run_follows_a_run_held_by_another_runner(app, cdb, instance, runner):
+    """`foia campaign run` while the scheduler (here: another process) runs the campaign: it does not
+    run it a second time, it shows that runner's progress until the run is done."""
+    campaign_id = campaigns.create(cdb, name="Ring", template="ring-partnership", states=["PA"])
+    job_id = campaigns.start(cdb, campaign_id, workers=0)
+    env = dict(os.environ, FOIA_INSTANCE=str(instance), FOIA_NOW="2026-09-15T10:00:00", PYTHONPATH=str(ROOT))
+    other = subprocess.Popen([sys.executable, "-m", "foia.cli", "jobs", "run-once"], cwd=ROOT, env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while jobs.get(cdb, job_id)["state"] != "running":
+            assert other.poll() is None and time.monotonic() < deadline
+            time.sleep(0.02)
+        result = runner("campaign", "run", campaign_id)
+        assert "Campaign 1: 10 of 10 agencies done, 0 error(s)." in result.output
+    finally:
+        out, _ = other.communicate(timeout=60)
+    assert f"job {job_id} (campaign.letters), attempt 1: done" in out
+    job = jobs.get(cdb, job_id)
+    assert (job["state"], job["attempts"]) == ("done", 1)  # run once, by the other runner
+    assert len(jobs.listing(cdb)) == 1 and counts(cdb) == (10, 20)
