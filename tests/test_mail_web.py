@@ -18,6 +18,7 @@ def app(instance):
     if "correspondence" not in app.blueprints:  # until foia.web lists it in BLUEPRINTS
         app.register_blueprint(correspondence.bp)
         app.extensions["foia.sections"]["request"].append(correspondence.REQUEST_SECTION)
+        app.extensions["foia.sections"]["dashboard"].append(correspondence.DASHBOARD_SECTION)
     return app
 
 
@@ -136,3 +137,12 @@ def test_sending_from_the_request_page_and_a_campaign_preview(client, mail, app,
     assert client.post(f"/mail/campaigns/{campaign_id}/send").status_code == 303
     assert jobs.latest(db, f"mail.campaign:{campaign_id}")["state"] == "queued"
     assert campaigns.get(db, campaign_id)
+
+
+def test_the_dashboard_counts_what_waits(client, mail):
+    file(mail, message(frm="n@example.net", subject="Hello", body="Hi", msgid="<d1@x>"))
+    file(mail, message(to=tokens.reply_address("records@group.example", mail["token"]), subject="Extension",
+                       body="We are extending the time to respond by 10 business days.", msgid="<d2@x>"))
+    page = client.get("/").get_data(as_text=True)
+    assert "1 message waiting for review" in page and "1 suggested event to confirm" in page
+    assert "Extension claimed" in page

@@ -60,6 +60,21 @@ def _request_section(db, request_row) -> dict:
 REQUEST_SECTION = ("correspondence/_conversation.html", _request_section)
 
 
+def _dashboard_section(db) -> dict:
+    store.ensure_schema(db)
+    counts = store.counts(db)
+    pending = list(db.query(
+        "SELECT id, request_id, subject, json_extract(suggestion, '$.kind') AS kind FROM messages "
+        "WHERE suggestion_state = 'pending' ORDER BY id DESC LIMIT 10"))
+    suggestions = db.execute("SELECT count(*) FROM messages WHERE suggestion_state = 'pending'").fetchone()[0]
+    broken = db.execute("SELECT count(*) FROM broken_addresses").fetchone()[0]
+    return {"mail_board": {"review": counts.get("review", 0), "suggestions": suggestions, "broken": broken,
+                           "pending": pending}, "KIND_LABELS": read.KIND_LABELS}
+
+
+DASHBOARD_SECTION = ("correspondence/_dashboard.html", _dashboard_section)
+
+
 def highlight(body: str, phrases) -> Markup:
     """The body as escaped text with each evidence phrase marked (whitespace may differ)."""
     spans = []
