@@ -129,6 +129,11 @@ def test_sending_from_the_request_page_and_a_campaign_preview(client, mail, app,
     (outcome,) = jobs.run_once(config, kinds=["mail.send"])
     assert outcome.state == "done" and len(smtp.messages) == 1
     assert "Letter sent by e-mail" in client.get(f"/requests/{draft}").get_data(as_text=True)
+    sent_id = smtp.messages[0][1]["Message-ID"]
+    file(mail, message(in_reply_to=sent_id, subject="RE: your request", body="We received your request.",
+                       msgid="<thread@springfield-pd.example>"))
+    page = client.get(f"/requests/{draft}").get_data(as_text=True)
+    assert "in reply to “" in page and "RE: your request" in page
 
     campaign_id = _campaign(db, app, 3)
     preview = client.get(f"/mail/campaigns/{campaign_id}").get_data(as_text=True)

@@ -42,12 +42,14 @@ def _request_section(db, request_row) -> dict:
     if row and "@" in base:
         reply_address = tokens.reply_address(base, row[0])
     letter = send.sent_letter(db, request_row["id"])
+    conversation = store.for_request(db, request_row["id"])
     return {
         "send_job": jobs.latest(db, _send_key(request_row["id"])),
         "letter_message": letter,
         "can_send": mail.is_configured(current_app.config) and bool(agency_email),
         "mail_status": mail.status(current_app.config),
-        "conversation": store.for_request(db, request_row["id"]),
+        "conversation": conversation,
+        "subjects": {m["message_id"]: m["subject"] or "(no subject)" for m in conversation if m["message_id"]},
         "conversation_request": request_row,
         "agency_broken": store.broken(db, agency_email),
         "agency_email": agency_email,
