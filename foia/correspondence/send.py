@@ -200,9 +200,11 @@ def send_request(db, files, request_id: int, config, *, purpose: str = "request"
     try:
         _deliver(config, parsed)
     except mail.MailError as e:
+        # The request's letter waits in the outbox to be sent again as the same message; a follow-up
+        # or appeal is marked failed (sending it again composes it anew).
         with transaction(db):
-            db.execute("UPDATE messages SET attempts = attempts + 1, send_error = ? WHERE id = ?",
-                       [str(e)[:1000], message_row])
+            db.execute("UPDATE messages SET attempts = attempts + 1, send_error = ?, state = ? WHERE id = ?",
+                       [str(e)[:1000], "outbox" if purpose == "request" else "failed", message_row])
         raise
     message_id = parsed["Message-ID"]
     with transaction(db):
