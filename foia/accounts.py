@@ -25,6 +25,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from . import audit, clock
 from .db import run_script, transaction
+from .errors import Conflict, FoiaError, Invalid, NotFound
 
 migrations = Migrations("foia.accounts")
 
@@ -43,12 +44,10 @@ EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 PUBLIC_COLUMNS = "id, email, name, role, created_at, disabled_at, session_key"
 
 
-class AccountError(ValueError):
-    """Bad input for an account operation (message is safe to show)."""
-
-
-class LoginError(Exception):
+class LoginError(FoiaError):
     """Wrong email or password, or a disabled account (deliberately one message for all)."""
+
+    status = 401
 
     def __init__(self, message="Wrong email or password."):
         super().__init__(message)
@@ -56,6 +55,8 @@ class LoginError(Exception):
 
 class Throttled(LoginError):
     """Too many failed attempts; ``until`` is when the next attempt will be considered."""
+
+    status = 429
 
     def __init__(self, until: dt.datetime):
         self.until = until
@@ -107,20 +108,20 @@ def _dummy_hash() -> str:
 def normalize_email(email: str) -> str:
     email = (email or "").strip().lower()
     if len(email) > MAX_EMAIL or not EMAIL_RE.match(email):
-        raise AccountError("Enter an email address such as name@example.org.")
+        raise Invalid("email", "Enter an email address such as name@example.org.")
     return email
 
 
 def check_password_rules(password: str) -> None:
     if not isinstance(password, str) or len(password) < MIN_PASSWORD:
-        raise AccountError(f"A password needs at least {MIN_PASSWORD} characters.")
+        raise Invalid("password", f"A password needs at least {MIN_PASSWORD} characters.")
     if len(password) > MAX_PASSWORD:
-        raise AccountError(f"A password can have at most {MAX_PASSWORD} characters.")
+        raise Invalid("password", f"A password can have at most {MAX_PASSWORD} characters.")
 
 
 def check_role(role: str) -> str:
     if role not in ROLES:
-        raise AccountError(f"Role must be one of {', '.join(ROLES)}.")
+        raise Invalid("role", f"Role must be one of {', '.join(ROLES)}.")
     return role
 
 
@@ -149,7 +150,7 @@ def by_email(db: sqlite_utils.Database, email: str) -> dict | None:
 def require(db: sqlite_utils.Database, user_id) -> dict:
     user = get(db, user_id)
     if user is None:
-        raise AccountError(f"No user with id {user_id}.")
+        raise NotFound(f"No user with id {user_id}.")
     return user
 
 
@@ -165,17 +166,18 @@ def list_users(db: sqlite_utils.Database) -> list[dict]:
 
 
 def create_user(db, email, password, role, name="", actor=None, ip="") -> int:
-    """Create a user and return its id. Raises :class:`AccountError` on bad input or a taken email."""
+    """Create a user and return its id. Raises :class:`Invalid` on bad input, :class:`Conflict` for a
+    taken email."""
     email = normalize_email(email)
     check_password_rules(password)
     check_role(role)
     name = (name or "").strip()
     if len(name) > MAX_NAME:
-        raise AccountError(f"A name can have at most {MAX_NAME} characters.")
+        raise Invalid("name", f"A name can have at most {MAX_NAME} characters.")
     password_hash = generate_password_hash(password)
     with transaction(db):
         if by_email(db, email):
-            raise AccountError(f"A user with the email {email} already exists.")
+            raise Conflict(f"A user with the email {email} already exists.")
         user_id = db.table("users").insert(
             {
                 "email": email,
@@ -209,7 +211,7 @@ def change_own_password(db, user_id, current, new, ip="") -> None:
     """A user changing their own password must know the current one."""
     row = db.execute("SELECT password_hash FROM users WHERE id = ?", [user_id]).fetchone()
     if row is None or not check_password_hash(row[0] or _dummy_hash(), (current or "")[:MAX_PASSWORD]):
-        raise AccountError("The current password is wrong.")
+        raise Invalid("current", "The current password is wrong.")
     set_password(db, user_id, new, actor=user_id, ip=ip)
 
 
@@ -228,7 +230,7 @@ def set_role(db, user_id, role, actor=None, ip="") -> None:
         if user["role"] == role:
             return
         if user["role"] == "admin" and not user["disabled_at"] and _active_admins(db, user["id"]) == 0:
-            raise AccountError("This is the last active admin; make another admin first.")
+            raise Conflict("This is the last active admin; make another admin first.")
         db.execute("UPDATE users SET role = ?, session_key = ? WHERE id = ?",
                    [role, secrets.token_hex(16), user["id"]])
         audit.record(db, "user.role", user_id=actor, object_type="user", object_id=str(user["id"]),
@@ -242,7 +244,7 @@ def disable(db, user_id, actor=None, ip="") -> None:
         if user["disabled_at"]:
             return
         if user["role"] == "admin" and _active_admins(db, user["id"]) == 0:
-            raise AccountError("This is the last active admin; make another admin first.")
+            raise Conflict("This is the last active admin; make another admin first.")
         db.execute("UPDATE users SET disabled_at = ?, session_key = ? WHERE id = ?",
                    [clock.stamp(), secrets.token_hex(16), user["id"]])
         audit.record(db, "user.disable", user_id=actor, object_type="user",
@@ -354,12 +356,12 @@ def create_token(db, user_id, name, actor=None, ip="") -> tuple[int, str]:
     """A new API token for a user: returns ``(token id, token)``; the token is not stored."""
     name = (name or "").strip()
     if not name:
-        raise AccountError("Give the token a name (what will use it?).")
+        raise Invalid("name", "Give the token a name (what will use it?).")
     if len(name) > MAX_NAME:
-        raise AccountError(f"A token name can have at most {MAX_NAME} characters.")
+        raise Invalid("name", f"A token name can have at most {MAX_NAME} characters.")
     user = require(db, user_id)
     if user["disabled_at"]:
-        raise AccountError("This account is disabled.")
+        raise Conflict("This account is disabled.")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with transaction(db):
         token_id = db.table("api_tokens").insert(
@@ -398,7 +400,7 @@ def revoke_token(db, token_id, actor=None, ip="", owner_id=None) -> None:
     with transaction(db):
         token = get_token(db, token_id)
         if token is None or (owner_id is not None and token["user_id"] != owner_id):
-            raise AccountError(f"No API token with id {token_id}.")
+            raise NotFound(f"No API token with id {token_id}.")
         if token["revoked_at"]:
             return
         db.execute("UPDATE api_tokens SET revoked_at = ? WHERE id = ?", [clock.stamp(), token["id"]])

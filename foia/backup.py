@@ -32,6 +32,7 @@ import zlib
 from pathlib import Path
 
 from . import clock
+from .errors import Invalid
 
 MANIFEST = "MANIFEST"
 DATABASE = "foia.db"
@@ -42,8 +43,10 @@ CHUNK = 1024 * 1024
 REPLACED = {DATABASE, DATABASE + "-wal", DATABASE + "-shm", *TREES}
 
 
-class BackupError(Exception):
-    """A backup could not be taken, or an archive cannot be restored (the message says why)."""
+class BackupError(Invalid):
+    """A backup could not be taken, or an archive cannot be restored (the message says why).
+
+    A distinct name because a restore refused for any of these reasons has changed nothing."""
 
 
 @dataclasses.dataclass
@@ -117,8 +120,8 @@ def copy_database(db_path, dest) -> None:
         src.close()
 
 
-def backup(db_path, files_dir, letters_dir, out_tar_gz) -> Summary:
-    """Write a backup archive of a (possibly running) instance to ``out_tar_gz``."""
+def backup(db_path, files_dir, letters_dir, out_tar_gz, now: dt.datetime | None = None) -> Summary:
+    """Write a backup archive of a (possibly running) instance to ``out_tar_gz``, taken at ``now``."""
     db_path, out = Path(db_path), Path(out_tar_gz)
     if not db_path.is_file():
         raise BackupError(f"There is no database at {db_path}.")
@@ -144,7 +147,7 @@ def backup(db_path, files_dir, letters_dir, out_tar_gz) -> Summary:
                     if added is not None:  # a letter replaced while we ran: its new version is added
                         manifest.append((added[0], arcname))
                         total += added[1]
-                text = "\n".join([FORMAT_LINE, f"# taken {clock.stamp()}"]
+                text = "\n".join([FORMAT_LINE, f"# taken {(now or clock.now()).isoformat(timespec='seconds')}"]
                                  + [f"{digest}  {name}" for digest, name in manifest]) + "\n"
                 data = text.encode("utf-8")
                 info = tarfile.TarInfo(MANIFEST)
@@ -263,7 +266,7 @@ def verify_extract(in_tar_gz, dest: Path) -> Summary:
     return Summary(Path(in_tar_gz), len(present), total)
 
 
-def restore(in_tar_gz, instance_dir) -> Summary:
+def restore(in_tar_gz, instance_dir, now: dt.datetime | None = None) -> Summary:
     """Replace an instance's database, files and letters with a backup's, after checking all of it.
 
     Stop the application first: running processes keep writing to the files they have open.
@@ -272,7 +275,7 @@ def restore(in_tar_gz, instance_dir) -> Summary:
     parent = instance.parent
     if not parent.is_dir():
         raise BackupError(f"The folder {parent} does not exist.")
-    stamp = clock.now().strftime("%Y%m%dT%H%M%S")
+    stamp = (now or clock.now()).strftime("%Y%m%dT%H%M%S")
     staging = Path(tempfile.mkdtemp(prefix=f".{instance.name}.restore-", dir=parent))
     try:
         summary = verify_extract(in_tar_gz, staging)

@@ -1,11 +1,20 @@
-"""Configuration: defaults, then ``instance/config.py``, then ``FOIA_*`` environment variables.
+"""Configuration: defaults, then ``instance/config.py``, then ``FOIA_*`` environment variables, then
+explicit overrides (tests, ``foia serve``).
+
+:data:`DEFAULTS` is the one place a setting's default lives; a ``FOIA_<KEY>`` environment variable
+is read as the type of its default (whole number, decimal, yes/no or text). The merged result belongs
+to an :class:`foia.instance.Instance`, which passes it to whoever needs a setting: nothing here keeps
+a configuration between calls.
 
 The instance folder is ``./instance`` (relative to the working directory) unless ``FOIA_INSTANCE``
 names another; it is never derived from where the package is installed.
 """
 import os
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
+
+from .errors import Invalid
 
 DEFAULTS = {
     "PAGE_SIZE": 50,
@@ -21,6 +30,8 @@ DEFAULTS = {
     "MAIL_FROM": "foia@localhost",
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_SECURE": False,  # always Secure (it is anyway when the request came over HTTPS)
+    "LOGIN_MAX_AGE_HOURS": 14 * 24.0,  # a sign-in lasts this long, at most
     "WTF_CSRF_TIME_LIMIT": None,
     "REMINDER_HOUR": 9,  # local hour at which date reminders fall due
     "REMINDER_DIGEST": False,  # one e-mail a day per recipient instead of one per reminder
@@ -32,79 +43,73 @@ DEFAULTS = {
     "REMINDER_APPEAL_WARNING_DAYS": 7,
     "REMINDER_MAX_ATTEMPTS": 10,  # e-mail attempts before a reminder is marked failed
     "BASE_URL": "http://127.0.0.1:5000",  # for links in e-mail and the calendar feed
-    "LETTER_TEMPLATES": "",  # folder of letter templates; default: the top-level letters/
+    "LETTER_TEMPLATES": "",  # folder of letter templates; default: the packaged letters/
     "PROXY_FIX": 0,  # number of reverse proxies in front whose X-Forwarded-* headers to trust
 }
 
-def _flag(value: str) -> bool:
-    return value.strip().lower() in ("1", "true", "yes", "on")
+ENV_PREFIX = "FOIA_"
+_YES = ("1", "true", "yes", "on")
+_NO = ("0", "false", "no", "off", "")
 
 
-# Environment variables that override a default, with the type to read them as.
-ENV_KEYS = {
-    "PAGE_SIZE": int,
-    "MAX_CONTENT_LENGTH": int,
-    "FOLLOW_UP_BUSINESS_DAYS": int,
-    "TIMEZONE": str,
-    "SMTP_HOST": str,
-    "SMTP_PORT": int,
-    "SMTP_USER": str,
-    "SMTP_PASSWORD": str,
-    "SMTP_SECURITY": str,
-    "MAIL_FROM": str,
-    "LOGIN_MAX_AGE_HOURS": float,
-    "REMINDER_HOUR": int,
-    "REMINDER_DIGEST": _flag,
-    "REMINDER_EMAIL": str,
-    "REMINDER_DUE_SOON_DAYS": int,
-    "REMINDER_FOLLOW_UP_EVERY_DAYS": int,
-    "REMINDER_FOLLOW_UP_HORIZON": int,
-    "APPEAL_DEFAULT_DAYS": int,
-    "REMINDER_APPEAL_WARNING_DAYS": int,
-    "REMINDER_MAX_ATTEMPTS": int,
-    "BASE_URL": str,
-    "LETTER_TEMPLATES": str,
-    "PROXY_FIX": int,
-    "SESSION_COOKIE_SECURE": _flag,
-}
+def _cast(key: str, value: str):
+    """An environment value read as the type of the setting's default."""
+    default = DEFAULTS[key]
+    text = value.strip()
+    try:
+        if isinstance(default, bool):
+            if text.lower() not in _YES + _NO:
+                raise ValueError
+            return text.lower() in _YES
+        if isinstance(default, int):
+            return int(text)
+        if isinstance(default, float):
+            return float(text)
+    except ValueError:
+        kind = "yes or no" if isinstance(default, bool) else "a number"
+        raise Invalid(ENV_PREFIX + key, f"{ENV_PREFIX}{key} must be {kind}, not {value!r}.") from None
+    return value
 
 
+def from_environ(environ: Mapping[str, str]) -> dict:
+    """The settings given as ``FOIA_<KEY>`` variables (only keys that have a default)."""
+    return {key: _cast(key, environ[ENV_PREFIX + key]) for key in DEFAULTS
+            if DEFAULTS[key] is not None and ENV_PREFIX + key in environ}
+
+
+def from_pyfile(path: Path) -> dict:
+    """The upper-case names a Python settings file defines (as Flask's ``from_pyfile`` reads them)."""
+    if not path.exists():
+        return {}
+    namespace: dict = {"__file__": str(path)}
+    exec(compile(path.read_text(), str(path), "exec"), namespace)
+    return {k: v for k, v in namespace.items() if k.isupper()}
+
+
+def instance_path(environ: Mapping[str, str] | None = None) -> Path:
+    environ = os.environ if environ is None else environ
+    return Path(environ.get("FOIA_INSTANCE") or "instance").resolve()
+
+
+# Transitional: the configuration loaded last, for the callers not yet given their instance's config
+# (foia/deadlines/settings.py, foia/reminders.py). Removed once they are; new code must not use it.
 _current: dict | None = None
 
 
 def current() -> dict:
-    """The configuration this process loaded last (by ``create_app`` or the CLI).
-
-    Domain modules read their settings here, so a value in ``instance/config.py`` applies the same
-    way on the web, in the CLI and in the scheduler. Before any load: defaults and environment.
-    """
+    """The configuration this process loaded last (transitional; see ``_current``)."""
     if _current is not None:
         return _current
-    config = dict(DEFAULTS)
-    for key, cast in ENV_KEYS.items():
-        value = os.environ.get("FOIA_" + key)
-        if value is not None:
-            config[key] = cast(value)
-    return config
+    return {**DEFAULTS, **from_environ(os.environ)}
 
 
-def instance_path() -> Path:
-    return Path(os.environ.get("FOIA_INSTANCE") or "instance").resolve()
-
-
-def load(instance: Path, overrides: dict | None = None) -> dict:
+def load(instance: Path, overrides: Mapping | None = None, environ: Mapping[str, str] | None = None) -> dict:
     """The effective configuration for an instance folder (created if missing)."""
+    instance = Path(instance)
     instance.mkdir(parents=True, exist_ok=True)
     config = dict(DEFAULTS)
-    local = instance / "config.py"
-    if local.exists():
-        namespace: dict = {}
-        exec(compile(local.read_text(), str(local), "exec"), namespace)
-        config.update({k: v for k, v in namespace.items() if k.isupper()})
-    for key, cast in ENV_KEYS.items():
-        value = os.environ.get("FOIA_" + key)
-        if value is not None:
-            config[key] = cast(value)
+    config.update(from_pyfile(instance / "config.py"))
+    config.update(from_environ(os.environ if environ is None else environ))
     config.update(overrides or {})
     config.setdefault("DATABASE", str(instance / "foia.db"))
     config.setdefault("FILES_DIR", str(instance / "files"))

@@ -16,7 +16,10 @@ from sqlite_utils.migrations import Migrations
 migrations = Migrations("foia")
 
 # Modules that define a ``migrations`` set of their own, applied after the core set, in this order.
-FEATURE_SCHEMAS: tuple[str, ...] = ("foia.accounts", "foia.letters", "foia.deadlines", "foia.reminders", "foia.documents")
+FEATURE_SCHEMAS: tuple[str, ...] = (
+    "foia.accounts", "foia.laws", "foia.jobs", "foia.letters", "foia.deadlines", "foia.reminders", "foia.documents",
+    "foia.correspondence.store",
+)
 
 
 def connect(path: str) -> sqlite_utils.Database:

@@ -5,7 +5,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from foia import accounts, clock
+from foia import accounts, clock, errors
 from foia import db as db_module
 from foia.cli import main
 
@@ -56,14 +56,14 @@ def test_password_is_hashed_and_checked(adb):
     ],
 )
 def test_create_user_rejects_bad_input(adb, email, password, role, message):
-    with pytest.raises(accounts.AccountError, match=message):
+    with pytest.raises(errors.Invalid, match=message):
         accounts.create_user(adb, email, password, role)
     assert adb.execute("SELECT count(*) FROM users").fetchone()[0] == 0
 
 
 def test_duplicate_email_is_refused_whatever_its_case(adb):
     accounts.create_user(adb, "ana@example.org", PASSWORD, "member")
-    with pytest.raises(accounts.AccountError, match="already exists"):
+    with pytest.raises(errors.Conflict, match="already exists"):
         accounts.create_user(adb, "ANA@example.org", PASSWORD, "viewer")
     assert [u["role"] for u in accounts.list_users(adb)] == ["member"]
 
@@ -90,14 +90,14 @@ def test_disabled_user_cannot_sign_in_and_nothing_is_deleted(adb):
 
 def test_the_last_active_admin_cannot_be_demoted_or_disabled(adb):
     admin = accounts.create_user(adb, "admin@example.org", PASSWORD, "admin")
-    with pytest.raises(accounts.AccountError, match="last active admin"):
+    with pytest.raises(errors.Conflict, match="last active admin"):
         accounts.set_role(adb, admin, "member")
-    with pytest.raises(accounts.AccountError, match="last active admin"):
+    with pytest.raises(errors.Conflict, match="last active admin"):
         accounts.disable(adb, admin)
     other = accounts.create_user(adb, "second@example.org", PASSWORD, "admin")
     accounts.set_role(adb, admin, "viewer")
     assert accounts.get(adb, admin)["role"] == "viewer"
-    with pytest.raises(accounts.AccountError, match="last active admin"):
+    with pytest.raises(errors.Conflict, match="last active admin"):
         accounts.disable(adb, other)
 
 
@@ -126,9 +126,9 @@ def test_password_role_and_disable_end_existing_sessions(adb):
 
 def test_change_own_password_needs_the_current_one(adb):
     user_id = accounts.create_user(adb, "ana@example.org", PASSWORD, "member")
-    with pytest.raises(accounts.AccountError, match="current password is wrong"):
+    with pytest.raises(errors.Invalid, match="current password is wrong"):
         accounts.change_own_password(adb, user_id, "wrong password", "another long one")
-    with pytest.raises(accounts.AccountError, match="at least 10"):
+    with pytest.raises(errors.Invalid, match="at least 10"):
         accounts.change_own_password(adb, user_id, PASSWORD, "short")
     accounts.change_own_password(adb, user_id, PASSWORD, "another long one")
     assert accounts.authenticate(adb, "ana@example.org", "another long one", now=NOW)["id"] == user_id
@@ -226,7 +226,7 @@ def test_tokens_of_disabled_users_stop_working(adb):
     _, token = accounts.create_token(adb, user_id, "script")
     accounts.disable(adb, user_id)
     assert accounts.user_for_token(adb, token) is None
-    with pytest.raises(accounts.AccountError, match="disabled"):
+    with pytest.raises(errors.Conflict, match="disabled"):
         accounts.create_token(adb, user_id, "another")
 
 
@@ -234,10 +234,10 @@ def test_a_user_can_only_revoke_their_own_tokens(adb):
     ana = accounts.create_user(adb, "ana@example.org", PASSWORD, "member")
     bob = accounts.create_user(adb, "bob@example.org", PASSWORD, "member")
     token_id, token = accounts.create_token(adb, ana, "script")
-    with pytest.raises(accounts.AccountError, match="No API token"):
+    with pytest.raises(errors.NotFound, match="No API token"):
         accounts.revoke_token(adb, token_id, actor=bob, owner_id=bob)
     assert accounts.user_for_token(adb, token)["id"] == ana
-    with pytest.raises(accounts.AccountError, match="Give the token a name"):
+    with pytest.raises(errors.Invalid, match="Give the token a name"):
         accounts.create_token(adb, ana, "   ")
 
 

@@ -56,7 +56,7 @@ def test_add_and_event_and_exit_codes(runner):
     result = runner("requests", "event", request_id, "note", "--on", "2026-02-30")
     assert result.exit_code == 1 and "not a date" in result.output
     result = runner("requests", "add", "--agency", 9999, "--title", "x")
-    assert result.exit_code == 1 and "No agency" in result.output
+    assert result.exit_code == 1 and "no agency with id 9999" in result.output
     result = runner("requests", "list", "--status", "bogus")
     assert result.exit_code == 1
     result = runner("requests", "list", "--state", "ca")

@@ -5,8 +5,8 @@ import click
 
 from .. import accounts
 from .. import backup as backup_module
-from .. import config as config_module
-from . import echo_json, fail, load_config, main, with_db
+from .. import config
+from . import echo_json, fail, main, pass_instance, with_db
 
 ROLE = click.Choice(accounts.ROLES)
 
@@ -41,10 +41,7 @@ def users_group():
 def users_create(db, email, role, name, password_stdin):
     """Create a user; the password is asked for twice (or read from stdin)."""
     password = _read_password(password_stdin)
-    try:
-        user_id = accounts.create_user(db, email, password, role, name=name)
-    except accounts.AccountError as e:
-        fail(str(e))
+    user_id = accounts.create_user(db, email, password, role, name=name)
     click.echo(f"Created user {user_id}: {accounts.get(db, user_id)['email']} ({role})")
 
 
@@ -73,10 +70,7 @@ def users_list(db, as_json):
 def users_set_role(db, email, role):
     """Change a user's role (their sessions end)."""
     user = _user(db, email)
-    try:
-        accounts.set_role(db, user["id"], role)
-    except accounts.AccountError as e:
-        fail(str(e))
+    accounts.set_role(db, user["id"], role)
     click.echo(f"{user['email']} is now {role}.")
 
 
@@ -87,10 +81,7 @@ def users_set_role(db, email, role):
 def users_set_password(db, email, password_stdin):
     """Set a user's password (their sessions end)."""
     user = _user(db, email)
-    try:
-        accounts.set_password(db, user["id"], _read_password(password_stdin))
-    except accounts.AccountError as e:
-        fail(str(e))
+    accounts.set_password(db, user["id"], _read_password(password_stdin))
     click.echo(f"Password changed for {user['email']}.")
 
 
@@ -100,10 +91,7 @@ def users_set_password(db, email, password_stdin):
 def users_disable(db, email):
     """Disable an account: it can no longer sign in or use its API tokens (nothing is deleted)."""
     user = _user(db, email)
-    try:
-        accounts.disable(db, user["id"])
-    except accounts.AccountError as e:
-        fail(str(e))
+    accounts.disable(db, user["id"])
     click.echo(f"{user['email']} is disabled.")
 
 
@@ -129,10 +117,7 @@ def tokens_group():
 def tokens_create(db, email, name):
     """Create an API token for a user and print it (it is shown only this once)."""
     user = _user(db, email)
-    try:
-        token_id, token = accounts.create_token(db, user["id"], name)
-    except accounts.AccountError as e:
-        fail(str(e))
+    token_id, token = accounts.create_token(db, user["id"], name)
     click.echo(f"Token {token_id} for {user['email']} ({user['role']}). Store it now; it is not shown again:",
                err=True)
     click.echo(token)
@@ -154,22 +139,18 @@ def tokens_list(db, email):
 @with_db
 def tokens_revoke(db, token_id):
     """Revoke an API token by its id (see `foia tokens list`)."""
-    try:
-        accounts.revoke_token(db, token_id)
-    except accounts.AccountError as e:
-        fail(str(e), code=2)
+    accounts.revoke_token(db, token_id)
     click.echo(f"Token {token_id} revoked.")
 
 
 @main.command("backup")
 @click.argument("out", type=click.Path(dir_okay=False, writable=True))
-def backup_command(out):
+@pass_instance
+def backup_command(instance, out):
     """Write a backup (.tar.gz) of the database, stored files and letters; safe while the app runs."""
-    config = load_config()
-    try:
-        summary = backup_module.backup(config["DATABASE"], config["FILES_DIR"], config["LETTERS_DIR"], out)
-    except backup_module.BackupError as e:
-        fail(str(e))
+    config = instance.config
+    summary = backup_module.backup(config["DATABASE"], config["FILES_DIR"], config["LETTERS_DIR"], out,
+                                   now=instance.now())
     click.echo(f"Backup written: {summary.path} ({summary.members} files, {summary.bytes} bytes)")
 
 
@@ -181,11 +162,11 @@ def restore_command(archive, yes):
 
     Stop the web app and the scheduler first. The replaced instance folder is kept beside it.
     """
-    instance = config_module.instance_path()
+    folder = config.instance_path()  # not Instance(): that would create the folder before we may
     if not yes:
-        click.confirm(f"Replace the database, files and letters in {instance} with {archive}?", abort=True)
+        click.confirm(f"Replace the database, files and letters in {folder} with {archive}?", abort=True)
     try:
-        summary = backup_module.restore(archive, instance)
+        summary = backup_module.restore(archive, folder)
     except backup_module.BackupError as e:
         fail(f"Nothing was changed: {e}")
     click.echo(f"Restored {summary.members} files into {summary.path}.")

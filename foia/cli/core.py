@@ -2,19 +2,22 @@
 import json
 
 import click
+import waitress
 
-from .. import accounts, agencies, deadlines, demo, laws, lifecycle, requests
-from . import echo_json, fail, load_config, main, open_db, with_db
+from .. import accounts, agencies, demo, laws, lifecycle, recompute, requests
+from ..web.app import create_app
+from . import echo_json, fail, main, open_db, pass_instance, with_db
 
 
 @main.command()
 @click.option("--demo", "with_demo", is_flag=True, help="Also load the demo agencies and sample requests.")
-def init(with_demo):
+@pass_instance
+def init(instance, with_demo):
     """Create or upgrade the database and load the law table (safe to run again)."""
     database = open_db()
     count = laws.load_into(database)
-    deadlines.refresh_all(database)  # the law table may have changed
-    click.echo(f"Database ready: {load_config()['DATABASE']} ({count} jurisdictions)")
+    recompute.everything(database, config=instance.config, today=instance.today())  # the laws may have changed
+    click.echo(f"Database ready: {instance.db_path} ({count} jurisdictions)")
     if with_demo:
         result = demo.load(database)
         click.echo(f"Demo agencies: {result['agencies']}; demo requests added: {result['requests_added']}")
@@ -26,15 +29,15 @@ def init(with_demo):
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=5000, show_default=True, type=int, help="Port to listen on.")
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64), help="Requests served at once.")
 @click.option("--no-scheduler", is_flag=True, help="Do not run the reminder dispatcher in this process.")
-def serve(host, port, no_scheduler):
-    """Serve the web app (with the reminder dispatcher unless --no-scheduler)."""
-    from .. import create_app
-
-    open_db()
-    app = create_app({"SCHEDULER": not no_scheduler})
+@pass_instance
+def serve(instance, host, port, threads, no_scheduler):
+    """Serve the web app with a production server (waitress), and the dispatcher unless --no-scheduler."""
+    instance.config["SCHEDULER"] = not no_scheduler
+    app = create_app(instance=instance)
     click.echo(f"Serving on http://{host}:{port}/")
-    app.run(host=host, port=port, threaded=True, use_reloader=False)
+    waitress.serve(app, host=host, port=port, threads=threads, ident="", _quiet=True)  # no Server header
 
 
 @main.group("laws")
@@ -60,10 +63,7 @@ def laws_list(db, as_json):
 @click.argument("path", required=False, type=click.Path(exists=True, dir_okay=False))
 def laws_check(path):
     """Validate a law table CSV (default: the bundled one)."""
-    try:
-        rows = laws.read_csv(path) if path else laws.read_csv()
-    except laws.LawTableError as e:
-        fail(str(e))
+    rows = laws.read_csv(path) if path else laws.read_csv()
     click.echo(f"{len(rows)} rows OK")
 
 
@@ -78,10 +78,7 @@ def agencies_group():
 @with_db
 def agencies_import(db, path, as_json):
     """Import agencies from a CSV export (re-importing the same file changes nothing)."""
-    try:
-        report = agencies.import_csv(db, path)
-    except agencies.AgencyError as e:
-        fail(str(e))
+    report = agencies.import_csv(db, path)
     if as_json:
         echo_json(report.as_dict())
     else:
@@ -140,10 +137,7 @@ def requests_list(db, status, state, agency_id, as_json):
 @with_db
 def requests_show(db, request_id, as_json):
     """Show one request and its timeline."""
-    try:
-        row = requests.get(db, request_id)
-    except requests.NotFound as e:
-        fail(str(e), 2)
+    row = requests.get(db, request_id)
     timeline = requests.events(db, request_id)
     if as_json:
         echo_json(dict(row, events=timeline))
@@ -163,11 +157,8 @@ def requests_show(db, request_id, as_json):
 @with_db
 def requests_add(db, agency_id, title, description, method, tracking_number, filed_on):
     """Create a request (prints its id)."""
-    try:
-        request_id = requests.create_request(db, agency_id=agency_id, title=title, description=description,
-                                             method=method, tracking_number=tracking_number, filed_on=filed_on)
-    except requests.RequestError as e:
-        fail(str(e))
+    request_id = requests.create_request(db, agency_id=agency_id, title=title, description=description,
+                                         method=method, tracking_number=tracking_number, filed_on=filed_on)
     click.echo(request_id)
 
 
@@ -184,13 +175,8 @@ def requests_event(db, request_id, kind, occurred_on, note, data):
         extra = json.loads(data) if data else {}
         if not isinstance(extra, dict):
             raise ValueError
-    except ValueError:
+    except (ValueError, RecursionError):
         fail("--data must be a JSON object.")
-    try:
-        event_id = requests.add_event(db, request_id, kind, occurred_on, note=note, data=extra)
-    except requests.NotFound as e:
-        fail(str(e), 2)
-    except requests.RequestError as e:
-        fail(str(e))
+    event_id = requests.add_event(db, request_id, kind, occurred_on, note=note, data=extra)
     row = requests.get(db, request_id)
     click.echo(f"event {event_id} added; status {row['status']}")

@@ -1,40 +1,30 @@
-"""The web layer: thin views over the domain modules.
+"""The web layer: thin views over the domain modules, and the helpers they share.
 
-``init_app`` opens one database connection per request (on ``flask.g``), registers the
-blueprints in ``BLUEPRINTS`` and the error pages. Views never compute a status or a deadline
-themselves; they call the domain functions and render.
+The app itself is built by :func:`foia.web.app.create_app`. Views get this thread's database
+connection from :func:`get_db` and the instance from :func:`instance`; they never compute a status
+or a deadline themselves, they call the domain functions and render. Domain errors
+(:mod:`foia.errors`) propagate to the app's one error handler.
 """
-import importlib
 import secrets
 import threading
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, g, jsonify, render_template, request, url_for
-from flask_wtf.csrf import CSRFProtect
+from flask import abort, current_app, g, render_template, request
 from markupsafe import Markup
-from werkzeug.exceptions import HTTPException
 
-from .. import clock, lifecycle
 from .. import db as db_module
+from ..errors import Invalid
+from ..instance import Instance
 
-csrf = CSRFProtect()
-
-# Blueprint modules, each with one ``bp``.
-BLUEPRINTS = ("dashboard", "agencies", "requests", "api", "auth", "deadlines", "letters", "campaigns", "documents")
-
-# Navigation: (endpoint, label); entries whose blueprint is not registered are left out.
-NAV = (
-    ("dashboard.index", "Dashboard"),
-    ("requests.index", "Requests"),
-    ("agencies.index", "Agencies"),
-    ("campaigns.index", "Campaigns"),
-    ("deadlines.calendar_page", "Calendar"),
-    ("documents.search", "Search"),
-    ("documents.archive", "Archive"),
-)
+MAX_ID = 2**63 - 1  # SQLite's largest integer
 
 
 _local = threading.local()
+
+
+def instance() -> Instance:
+    """The instance this app serves (its settings, file store, letters folder and clock)."""
+    return current_app.extensions["foia"]
 
 
 def get_db():
@@ -99,73 +89,28 @@ def safe_next(target: str | None, default: str) -> str:
 
 
 def page_number() -> int:
-    try:
-        return max(1, min(int(request.args.get("page", 1)), 100_000))
-    except ValueError:
+    """The ``page`` query argument: 1 to 100,000; anything else is page 1."""
+    value = request.args.get("page", "1")
+    if not (value.isascii() and value.isdigit()) or len(value) > 6:
         return 1
+    return max(1, min(int(value), 100_000))
+
+
+def parse_id(value, field: str, label: str = "id") -> int | None:
+    """A row id from a form or query argument: ``None`` when empty, else 1 to 2^63-1 in ASCII digits.
+
+    Anything else raises :class:`foia.errors.Invalid` naming ``field`` (a 422, not a 500)."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    if not text:
+        return None
+    if not (text.isascii() and text.isdigit()) or len(text) > 19 or not 1 <= int(text) <= MAX_ID:
+        raise Invalid(field, f"The {label} must be a whole number such as 12.")
+    return int(text)
 
 
 def sections(kind: str, *args) -> list[Markup]:
     """Each feature's section of the request page or dashboard, rendered."""
     return [Markup(render_template(template, **fn(get_db(), *args)))
             for template, fn in current_app.extensions["foia.sections"][kind]]
-
-
-def _nav():
-    return [(endpoint, label) for endpoint, label in NAV if endpoint in current_app.view_functions]
-
-
-def init_app(app) -> None:
-    app.teardown_appcontext(close_db)
-    with app.app_context():
-        database = db_module.connect(app.config["DATABASE"])
-        db_module.migrate(database)
-        if not database.execute("SELECT count(*) FROM laws").fetchone()[0]:
-            from .. import laws
-
-            laws.load_into(database)
-        database.conn.close()
-
-    csrf.init_app(app)  # every POST form carries {{ csrf_token() }}
-    # A blueprint module may add a section to the request page and to the dashboard by defining
-    # REQUEST_SECTION / DASHBOARD_SECTION = (template, function(db, ...) -> template context).
-    sections = app.extensions.setdefault("foia.sections", {"request": [], "dashboard": []})
-    for name in BLUEPRINTS:
-        module = importlib.import_module(f"{__name__}.{name}")
-        app.register_blueprint(module.bp)
-        if hasattr(module, "REQUEST_SECTION"):
-            sections["request"].append(module.REQUEST_SECTION)
-        if hasattr(module, "DASHBOARD_SECTION"):
-            sections["dashboard"].append(module.DASHBOARD_SECTION)
-
-    from . import auth
-
-    auth.init_app(app)  # sign-in, roles, CSRF and security headers for every route
-    from . import deadlines
-
-    app.context_processor(deadlines.context)
-    app.jinja_env.globals.update(
-        nav=_nav,
-        EVENT_KINDS=lifecycle.EVENT_KINDS,
-        STATUSES=lifecycle.STATUSES,
-        OPEN_STATUSES=lifecycle.OPEN_STATUSES,
-        form_token=form_token,
-        today=clock.today,
-    )
-    app.jinja_env.filters["status_label"] = lambda s: lifecycle.STATUSES.get(s, s)
-    app.jinja_env.filters["event_label"] = lambda k: lifecycle.EVENT_KINDS.get(k, k)
-    app.jinja_env.filters["nl2br"] = lambda text: Markup("<br>").join((text or "").splitlines())
-
-    @app.errorhandler(HTTPException)
-    def http_error(e):
-        if wants_json():
-            return jsonify({"error": e.name, "message": e.description, "status": e.code}), e.code
-        return render_template("error.html", error=e), e.code
-
-    @app.context_processor
-    def paging():
-        def page_url(page):
-            args = request.args.to_dict()
-            args["page"] = page
-            return url_for(request.endpoint, **(request.view_args or {}), **args)
-        return {"page_url": page_url}

@@ -38,6 +38,7 @@ from flask_login import current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFProtect
 
 from .. import accounts, audit, clock
+from ..errors import FoiaError, Invalid
 from . import get_db, safe_next
 
 bp = Blueprint("auth", __name__)
@@ -330,10 +331,10 @@ def change_password():
     db = get_db()
     try:
         if request.form.get("new", "") != request.form.get("confirm", ""):
-            raise accounts.AccountError("The new password and its confirmation differ.")
+            raise Invalid("confirm", "The new password and its confirmation differ.")
         accounts.change_own_password(db, current_user.id, request.form.get("current", ""),
                                      request.form.get("new", ""), ip=_ip())
-    except accounts.AccountError as e:
+    except FoiaError as e:
         return _account_page(400, password_error=str(e))
     # The session key rotated with the password: sign in again on this session only.
     login_user(User(accounts.get(db, current_user.id)))
@@ -347,17 +348,14 @@ def token_create():
     try:
         token_id, token = accounts.create_token(get_db(), current_user.id, request.form.get("name", ""),
                                                 actor=current_user.id, ip=_ip())
-    except accounts.AccountError as e:
+    except FoiaError as e:
         return _account_page(400, token_error=str(e))
     return _account_page(201, new_token=token, new_token_id=token_id)
 
 
 @bp.post("/account/tokens/<int:token_id>/revoke")
 def token_revoke(token_id):
-    try:
-        accounts.revoke_token(get_db(), token_id, actor=current_user.id, owner_id=current_user.id, ip=_ip())
-    except accounts.AccountError as e:
-        abort(404, description=str(e))
+    accounts.revoke_token(get_db(), token_id, actor=current_user.id, owner_id=current_user.id, ip=_ip())
     flash("Token revoked.")
     return redirect(url_for("auth.account"), code=303)
 
@@ -385,7 +383,7 @@ def user_create():
     try:
         accounts.create_user(get_db(), values["email"], form.get("password", ""), values["role"],
                              name=values["name"], actor=current_user.id, ip=_ip())
-    except accounts.AccountError as e:
+    except FoiaError as e:
         return _users_page(400, error=str(e), values=values)
     flash(f"Created {accounts.normalize_email(values['email'])} ({values['role']}).")
     return redirect(url_for("auth.users"), code=303)
@@ -397,7 +395,7 @@ def _user_action(user_id, action, *args):
         abort(404, description=f"No user with id {user_id}.")
     try:
         action(db, user_id, *args, actor=current_user.id, ip=_ip())
-    except accounts.AccountError as e:
+    except FoiaError as e:
         return _users_page(400, error=str(e))
     return None
 

@@ -1,0 +1,161 @@
+"""The application factory: ``create_app`` builds the Flask app around one :class:`Instance`.
+
+It registers the blueprints in :data:`BLUEPRINTS` (each a flat module with one ``bp``), the id
+converter, the one error handler for :mod:`foia.errors`, sign-in (:mod:`foia.web.auth`) and the
+template helpers, migrates the database and, when asked, starts the in-process scheduler.
+"""
+import importlib
+
+from flask import Flask, render_template, request, url_for
+from markupsafe import Markup
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
+
+from .. import errors, lifecycle, resources, scheduler
+from ..instance import Instance
+from . import MAX_ID, auth, deadlines, form_token, wants_json
+
+# Blueprint modules of foia.web, each with one ``bp``.
+BLUEPRINTS = ("dashboard", "agencies", "requests", "api", "auth", "deadlines", "letters", "campaigns", "documents",
+              "correspondence", "jobs")
+
+# Navigation: (endpoint, label); entries whose blueprint is not registered are left out.
+NAV = (
+    ("dashboard.index", "Dashboard"),
+    ("requests.index", "Requests"),
+    ("agencies.index", "Agencies"),
+    ("campaigns.index", "Campaigns"),
+    ("deadlines.calendar_page", "Calendar"),
+    ("documents.search", "Search"),
+    ("documents.archive", "Archive"),
+)
+
+class IdConverter(IntegerConverter):
+    """``<id:name>``: a row id, 1 to 2^63-1, in ASCII digits. Anything else is a 404, not a 500."""
+
+    regex = r"[0-9]{1,19}"
+
+    def __init__(self, map, fixed_digits=0, min=1, max=MAX_ID, signed=False):
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=False)
+
+
+class BoundedIntConverter(IntegerConverter):
+    """``<int:name>`` limited to what SQLite can hold, in ASCII digits (``\\d`` matches any script's)."""
+
+    regex = r"[0-9]{1,19}"
+
+    def __init__(self, map, fixed_digits=0, min=None, max=MAX_ID, signed=False):
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+        if signed:
+            self.regex = r"-?[0-9]{1,19}"
+
+
+# Titles of the error page, in words for people.
+ERROR_TITLES = {
+    400: "That request could not be read",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Not allowed here",
+    409: "That clashes with what is stored",
+    413: "Too large",
+    422: "Please check what you entered",
+    429: "Too many attempts",
+    500: "Something went wrong on our side",
+}
+
+
+def error_response(status: int, message: str, fields: dict[str, str] | None = None):
+    """The one error answer: JSON for the API (and clients asking for it), else the error page."""
+    fields = {k: v for k, v in (fields or {}).items() if k} or {}
+    title = ERROR_TITLES.get(status, "Error")
+    if wants_json():
+        body = {"error": title, "message": message, "status": status}
+        if fields:
+            body["errors"] = fields
+        return body, status
+    return render_template("error.html", status=status, title=title, message=message, fields=fields), status
+
+
+def handle_foia_error(e: errors.FoiaError):
+    return error_response(e.status, str(e), getattr(e, "errors", None))
+
+
+def handle_http_error(e: HTTPException):
+    message = e.description or ""
+    if e.code == 500:
+        message = "The error has been logged. Try again, or tell the people who run this site."
+    response = error_response(e.code or 500, message)
+    if e.code == 405 and e.response is None:
+        return response[0], response[1], {"Allow": ", ".join(e.valid_methods or [])}
+    return response
+
+
+def create_app(config: dict | None = None, *, instance: Instance | None = None) -> Flask:
+    """Build the app. ``config`` overrides every other setting; ``INSTANCE_PATH`` in it names the
+    instance folder (tests pass their own). Or pass a ready ``instance``."""
+    instance = instance or Instance(overrides=config)
+    app = Flask(
+        "foia",
+        instance_path=str(instance.path),
+        template_folder=str(resources.TEMPLATES),
+        static_folder=str(resources.PACKAGE / "static"),
+    )
+    app.config.from_mapping(instance.config)
+    app.extensions["foia"] = instance
+    app.url_map.converters["id"] = IdConverter
+    app.url_map.converters["int"] = BoundedIntConverter
+
+    init_app(app)
+    if app.config.get("PROXY_FIX"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = int(app.config["PROXY_FIX"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+    if app.config.get("SCHEDULER"):
+        scheduler.start_background(dict(app.config))
+    return app
+
+
+def _nav(app):
+    return [(endpoint, label) for endpoint, label in NAV if endpoint in app.view_functions]
+
+
+def init_app(app: Flask) -> None:
+    instance: Instance = app.extensions["foia"]
+    instance.prepare().conn.close()
+
+    # A blueprint module may add a section to the request page and to the dashboard by defining
+    # REQUEST_SECTION / DASHBOARD_SECTION = (template, function(db, ...) -> template context).
+    sections = app.extensions.setdefault("foia.sections", {"request": [], "dashboard": []})
+    for name in BLUEPRINTS:
+        module = importlib.import_module(f"foia.web.{name}")
+        app.register_blueprint(module.bp)
+        if hasattr(module, "REQUEST_SECTION"):
+            sections["request"].append(module.REQUEST_SECTION)
+        if hasattr(module, "DASHBOARD_SECTION"):
+            sections["dashboard"].append(module.DASHBOARD_SECTION)
+
+    auth.init_app(app)  # sign-in, roles, CSRF and security headers for every route
+    app.context_processor(deadlines.context)
+    app.jinja_env.globals.update(
+        nav=lambda: _nav(app),
+        EVENT_KINDS=lifecycle.EVENT_KINDS,
+        STATUSES=lifecycle.STATUSES,
+        OPEN_STATUSES=lifecycle.OPEN_STATUSES,
+        form_token=form_token,
+        today=instance.today,
+    )
+    app.jinja_env.filters["status_label"] = lambda s: lifecycle.STATUSES.get(s, s)
+    app.jinja_env.filters["event_label"] = lambda k: lifecycle.EVENT_KINDS.get(k, k)
+    app.jinja_env.filters["nl2br"] = lambda text: Markup("<br>").join((text or "").splitlines())
+
+    app.register_error_handler(errors.FoiaError, handle_foia_error)
+    app.register_error_handler(HTTPException, handle_http_error)
+
+    @app.context_processor
+    def paging():
+        def page_url(page):
+            args = request.args.to_dict()
+            args["page"] = page
+            return url_for(request.endpoint, **(request.view_args or {}), **args)
+        return {"page_url": page_url}
