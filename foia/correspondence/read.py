@@ -141,6 +141,8 @@ RULES: list[tuple[str, int, str, str]] = [
      r"\b(?:the\s+remainder|remaining\s+(?:records|documents)|as\s+they\s+become\s+available|in\s+(?:batches|installments))"),
     ("partial_release", 5, "it grants the request in part",
      r"\bgranted\s+in\s+part\b|\bin\s+part\s+and\s+denied\s+in\s+part\b|\bpartially\s+(?:granted|released|fulfilled)"),
+    ("partial_release", 3, "it sends one installment of several",
+     r"\binstall?ments?\s+(?:\d+|one|two|three)\s+of\s+(?:\d+|two|three|four|five)|\b(?:second|next|final|last)\s+(?:installment|batch|release|production)"),
     # records released
     ("records_released", 3, "it sends the records",
      r"\b(?:attached|enclosed)\s+(?:please\s+find|are|is|you\s+will\s+find|herewith)\s+(?:\S+\s+){0,6}?(?:records|documents|files|materials|responsive|copies)"),
@@ -171,6 +173,8 @@ RULES: list[tuple[str, int, str, str]] = [
      r"\bno\s+(?:records|documents)\s+(?:that\s+)?(?:respond|are\s+responsive|responsive|exist)"),
     ("no_records", 4, "it says no such record exists",
      r"\bno\s+such\s+(?:records?|documents?|agreements?|contracts?|materials?|files?|communications?)\s+(?:exists?|were\s+found)"),
+    ("no_records", 4, "it says the records do not exist (Spanish)",
+     r"\b(?:informaci[oó]n|documentaci[oó]n|documentos?|registros?)\s+(?:solicitad[ao]s?\s+)?no\s+(?:existen?|obran?)"),
     # denied
     ("denied", 4, "it denies the request",
      r"\b(?:deny|denies|denied|denying|decline|declines|declined)\s+(?:\S+\s+){0,3}?(?:request|disclosure|access|release)\b|\brequest\s+(?:is|has\s+been)\s+(?:hereby\s+)?denied\b"),
@@ -184,6 +188,8 @@ RULES: list[tuple[str, int, str, str]] = [
      r"\brefuses?\s+(?:to\s+(?:release|disclose|produce)|access)|\bwould\s+interfere\s+with\s+(?:an?\s+)?(?:ongoing|pending|active)"),
     ("denied", 4, "it denies the request (Spanish)",
      r"\b(?:ha\s+sido|fue|queda)\s+negad[ao]|\b(?:informaci[oó]n|documentaci[oó]n)\s+(?:\S+\s+){0,2}?es\s+(?:reservada|confidencial)"),
+    ("denied", 3, "it withholds the records",
+     r"\bexempt\s+from\s+(?:public\s+)?(?:inspection|disclosure|release|production)|\b(?:will\s+be|are\s+being|have\s+been)\s+withheld"),
     ("denied", 1, "it cites an exemption", r"\bexemptions?\b"),
     ("denied", 4, "it denies the request (Spanish)", r"\b(?:deneg(?:ada|amos|ar)|se\s+niega|rechaza(?:da|mos))\b"),
 ]

@@ -14,11 +14,11 @@ from mail_fixtures import tiny_pdf  # noqa: E402
 expected = {}
 
 
-def msg(name, subject, body, *, exp, frm="Records Custodian <custodian@bayview-sheriff.example>", html=None,
-        date="Mon, 21 Sep 2026 08:15:00 -0700", headers=None, attach=()):
+def msg(name, subject, body, *, exp, frm="University Police Records <uprecords@stateu.example>", html=None,
+        date="Tue, 22 Sep 2026 16:20:00 -0600", headers=None, attach=()):
     m = EmailMessage()
-    m["From"], m["To"], m["Subject"], m["Date"] = frm, "records+r105-mnbvc@group.example", subject, date
-    m["Message-ID"] = f"<{name}@bayview-sheriff.example>"
+    m["From"], m["To"], m["Subject"], m["Date"] = frm, "records+r220-hjklm@group.example", subject, date
+    m["Message-ID"] = f"<{name}@stateu.example>"
     for k, v in (headers or {}).items():
         m[k] = v
     m.set_content(body)
@@ -32,46 +32,49 @@ def msg(name, subject, body, *, exp, frm="Records Custodian <custodian@bayview-s
     expected[f"{name}.eml"] = e
 
 
-msg("w01", "Public Records Request R26-0412 Received",
-    "Hello Alice,\n\nYour public records request has been received by the Bayview County Sheriff's Office and will be "
-    "processed in accordance with the law. You can expect a response within 10 calendar days.\n\nThank you,\nRecords Unit",
-    exp={"kind": "acknowledged", "estimated_date": "2026-10-01"})
-msg("w02", "R26-0412 - time extension",
-    "Good morning. We are invoking our right to an extension of up to 14 additional days because of the need to search "
-    "for records in a field facility.",
+msg("x01", "CORA request acknowledgment",
+    "Dear Ms. Rivera,\n\nThis email acknowledges your Colorado Open Records Act request, which we received today. "
+    "Under C.R.S. 24-72-203 we have three working days to respond, so please expect our reply by September 25, 2026.",
+    exp={"kind": "acknowledged", "estimated_date": "2026-09-25"})
+msg("x02", "CORA - extenuating circumstances",
+    "Ms. Rivera, extenuating circumstances exist, and the University Police will take an additional seven working days "
+    "to respond to your request.",
     exp={"kind": "extension_claimed"})
-msg("w03", "R26-0412 fees",
-    "Before we can release the records, a prepayment of $60.00 is due. Payment may be made online or by check.",
+msg("x03", "CORA - research and retrieval fee",
+    "The first hour of research is free. We estimate 3 additional hours at $33.58 per hour, for a total of $100.74. "
+    "Please confirm that you agree to pay before we proceed.",
     exp={"kind": "fee_estimate"})
-msg("w04", "R26-0412 records",
-    "The Sheriff's Office has completed its search. The responsive documents are available in the portal for download.",
+msg("x04", "CORA - records",
+    "Attached are the records we located, with student names redacted under FERPA. This closes your request.",
+    attach=[("cora-records.pdf", tiny_pdf("University police records"))],
     exp={"kind": "records_released"})
-msg("w05", "R26-0412",
-    "After reviewing our files, we have determined that the Sheriff's Office does not possess any records responsive to "
-    "your request.",
+msg("x05", "CORA - no records",
+    "We did not find anything responsive. The University Police Department has never had an agreement with Ring or Amazon.",
     exp={"kind": "no_records"})
-msg("w06", "R26-0412 determination",
-    "The records you requested are exempt from public inspection under Government Code section 7923.605 and will be withheld.",
+msg("x06", "CORA - denial",
+    "The custodian has determined that disclosure of the requested criminal justice records would be contrary to the "
+    "public interest, and your request is therefore denied under C.R.S. 24-72-305(5).",
     exp={"kind": "denied"})
-msg("w07", "R26-0412 question",
-    "Could you please provide the names of the deputies or the incident numbers you are interested in? We need this to "
-    "locate the records.",
+msg("x07", "CORA - scope",
+    "Your request covers every video request since 2015. Would you be willing to limit it to the last two years?",
     exp={"kind": "clarification_requested"})
-msg("w08", "R26-0412 - installment 1 of 3",
-    "Enclosed is installment 1 of 3. We anticipate the second installment by October 15, 2026.",
-    attach=[("installment-1.pdf", tiny_pdf("Installment 1"))],
-    exp={"kind": "partial_release", "estimated_date": "2026-10-15"})
-msg("w09", "Auto-Reply: R26-0412",
-    "This mailbox is not monitored on weekends. Your message will be read on the next business day.",
-    headers={"Auto-Submitted": "auto-replied"}, exp={"kind": "auto_reply"})
-msg("w10", "Undeliverable: Records request",
-    "Your message to sheriff-records@bayview.example couldn't be delivered.\nsheriff-records wasn't found at bayview.example.",
-    frm="postmaster@outlook.com", exp={"kind": "bounce"})
-msg("w11", "Re: R26-0412",
-    "Just confirming, we got your voicemail and will call you back Tuesday.",
+msg("x08", "CORA - rolling production",
+    "We are producing records on a rolling basis. The attached file contains the first 200 pages; more will follow "
+    "within 10 working days.",
+    attach=[("part-1.pdf", tiny_pdf("First 200 pages"))],
+    exp={"kind": "partial_release", "estimated_date": "2026-10-06"})
+msg("x09", "Out of office",
+    "I am currently out of the office and will return on September 28.",
+    frm="Records Tech <tech@stateu.example>", exp={"kind": "auto_reply"})
+msg("x10", "Delivery has failed to these recipients or groups",
+    "records@closed-town.example\nThe email address you entered couldn't be found.",
+    frm="Microsoft Outlook <MicrosoftExchange329e71ec88ae4615bbc36ab6ce41109e@group.example>",
+    exp={"kind": "bounce"})
+msg("x11", "FYI",
+    "Forwarding your message to the University Counsel, who handles records questions.",
     exp={"kind": "not_a_response"})
-msg("w12", "Solicitud de información R26-0412",
-    "Se le informa que la información solicitada no existe en los archivos de esta oficina.",
-    exp={"kind": "no_records"})
+msg("x12", "Respuesta - solicitud CORA",
+    "Hemos recibido su solicitud y le enviaremos los documentos a más tardar el 6 de octubre de 2026.",
+    exp={"kind": "acknowledged", "estimated_date": "2026-10-06"})
 (OUT / "expected.json").write_text(json.dumps(expected, indent=1, sort_keys=True) + "\n")
 print(len(expected))
