@@ -375,3 +375,14 @@ def test_a_clarification_pause_says_what_the_law_says_about_it():
     ny = compute("NY", timeline(("filed", "2026-07-01"), ("acknowledged", "2026-07-02"),
                                 ("clarification_requested", "2026-07-08")), "2026-07-10")
     assert any("Whether this law stops the clock is not verified" in line for line in ny.explain["clock"])
+
+
+def test_washington_reminders_follow_the_estimate():
+    from foia.deadlines.settings import Settings
+    from foia.reminders.plan import plan
+
+    events = timeline(("filed", "2026-12-01"), ("acknowledged", "2026-12-03", {"estimated_date": "2027-01-15"}))
+    dates = compute("WA", events, "2026-12-10")
+    planned = plan(dates, "acknowledged", D("2026-12-10"), Settings()).fixed
+    assert ("overdue", D("2027-01-16")) in planned and ("due_today", D("2027-01-15")) in planned
+    assert not any(kind == "overdue" and day <= D("2027-01-15") for kind, day in planned)
