@@ -79,6 +79,10 @@ def main():
             made[f"{state.lower()}-request"] = letters.render(db, request_id, today=DAY)
             if state == "NY":
                 requests.add_event(db, request_id, "acknowledged", "2026-06-05", data={"estimated_date": "2026-08-01"})
+                requests.add_event(db, request_id, "partial_release", "2026-07-15", data={"pages": 40})
+                requests.add_event(db, request_id, "extension_claimed", "2026-07-28", data={
+                    "days": 20, "day_type": "business", "new_due_on": "2026-08-25",
+                    "reason": "The records are held by several units."})
                 made["ny-follow-up"] = letters.render(db, request_id, "follow-up", today=DAY)
                 requests.add_event(db, request_id, "denied", "2026-08-20", data={
                     "exemptions": ["§ 87(2)(e)", "§ 87(2)(f)"],
