@@ -4,14 +4,28 @@ Roles: ``admin`` manages users and settings, ``member`` creates and edits, ``vie
 Passwords are stored as werkzeug hashes (scrypt). API tokens are random strings shown once; only
 their SHA-256 is stored, so a stolen database does not yield working tokens.
 
-Throttling: an attempt is refused without checking the password once an account (by email) or a
-client address has :data:`MAX_FAILURES` failed attempts within :data:`WINDOW`. A successful login
-clears the account's count, not the address's (an attacker holding one valid account must not be able
-to reset the address count while guessing others). Each attempt is recorded *before* the password is
-checked, inside a write transaction, so concurrent guesses cannot slip past the limit.
+Throttling, per account and per address, separately:
 
-Every user row carries a random ``session_key`` that is part of the login session's identity; changing
-the password, the role or disabling the account rotates it, which ends every existing session.
+- An **account** (by email) with :data:`MAX_FAILURES` failed attempts since its last sign-in, within
+  :data:`WINDOW`, is locked: attempts are refused without checking the password until the oldest of
+  those failures is :data:`WINDOW` old; then the right password signs in and clears the count. An admin
+  can clear it at once (:func:`unlock`, ``foia users unlock``).
+- An **address** with :data:`MAX_ADDRESS_FAILURES` failed attempts within :data:`WINDOW` is locked for
+  accounts that have not signed in from it before (within :data:`KNOWN_FOR`). Behind a shared proxy,
+  one guesser locks out new accounts from that address for a while, not everyone: people who have
+  signed in from there before still can. A successful login clears the account's count, never the
+  address's (an attacker holding one valid account must not reset it while guessing others).
+
+Each attempt is recorded *before* the password is checked, inside a write transaction, so concurrent
+guesses cannot slip past the limit.
+
+Sessions are server-side rows (:func:`start_session`): the cookie holds a random token whose hash is
+stored, so signing out ends that session for good (a copied cookie stops working), and changing the
+password or the role, or disabling the account, ends all of the user's sessions. Every user row also
+carries a random ``session_key``, part of the session's identity, rotated by the same changes.
+
+Passwords need :data:`MIN_PASSWORD` characters that are not all spaces, and must not be easy to guess
+(zxcvbn's estimate, which knows the common-password lists, repeats and sequences).
 """
 import datetime as dt
 import functools
@@ -22,6 +36,7 @@ import secrets
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
 from werkzeug.security import check_password_hash, generate_password_hash
+from zxcvbn import zxcvbn
 
 from . import audit, clock
 from .db import run_script, transaction
@@ -35,8 +50,14 @@ MIN_PASSWORD = 10
 MAX_PASSWORD = 1024  # hashing megabytes of "password" is a denial of service, not a login
 MAX_NAME = 200
 MAX_EMAIL = 254
-MAX_FAILURES = 5
+MAX_FAILURES = 5  # per account
+MAX_ADDRESS_FAILURES = 20  # per client address
 WINDOW = dt.timedelta(minutes=15)
+KNOWN_FOR = dt.timedelta(days=90)  # a sign-in from an address makes it known to that account this long
+MIN_STRENGTH = 2  # zxcvbn score, 0-4: 2 and up resist online guessing
+STRENGTH_CHARS = 100  # the estimate looks at this much of a password (it is quadratic in the length)
+MAX_SESSIONS = 50  # per user: signing in again ends the oldest beyond this
+SUCCESS, UNLOCKED = 1, 2  # login_attempts.success: a sign-in, or an admin clearing the account's count
 TOKEN_PREFIX = "foia_"
 DEMO_ADMIN_EMAIL = "admin@example.org"
 
@@ -96,6 +117,27 @@ def m001_accounts(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m002_sessions(db: sqlite_utils.Database) -> None:
+    """Server-side sessions, so that signing out ends a session even where its cookie was copied."""
+    run_script(
+        db,
+        """
+        CREATE TABLE sessions (
+            id INTEGER PRIMARY KEY,
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            token_hash TEXT NOT NULL UNIQUE,
+            created_at TEXT NOT NULL,
+            ip TEXT NOT NULL DEFAULT '',
+            ended_at TEXT
+        );
+        CREATE INDEX sessions_user ON sessions(user_id, ended_at);
+        CREATE INDEX sessions_ended ON sessions(ended_at);
+        CREATE INDEX login_attempts_known ON login_attempts(email, ip, success, at);
+        """,
+    )
+
+
 @functools.cache
 def _dummy_hash() -> str:
     """A hash that never matches, checked for unknown accounts so they answer as slowly as real ones."""
@@ -112,11 +154,18 @@ def normalize_email(email: str) -> str:
     return email
 
 
-def check_password_rules(password: str) -> None:
+def check_password_rules(password: str, *, email: str = "", name: str = "") -> None:
     if not isinstance(password, str) or len(password) < MIN_PASSWORD:
         raise Invalid("password", f"A password needs at least {MIN_PASSWORD} characters.")
     if len(password) > MAX_PASSWORD:
         raise Invalid("password", f"A password can have at most {MAX_PASSWORD} characters.")
+    if len("".join(password.split())) < MIN_PASSWORD // 2:
+        raise Invalid("password", "A password needs real characters, not mostly spaces.")
+    words = [w for w in (email, email.partition("@")[0], name) if w]
+    estimate = zxcvbn(password[:STRENGTH_CHARS], user_inputs=words)
+    if estimate["score"] < MIN_STRENGTH:
+        warning = estimate["feedback"]["warning"] or "It would be easy to guess."
+        raise Invalid("password", f"Choose a harder password. {warning} A few unusual words together work well.")
 
 
 def check_role(role: str) -> str:
@@ -169,9 +218,9 @@ def create_user(db, email, password, role, name="", actor=None, ip="") -> int:
     """Create a user and return its id. Raises :class:`Invalid` on bad input, :class:`Conflict` for a
     taken email."""
     email = normalize_email(email)
-    check_password_rules(password)
-    check_role(role)
     name = (name or "").strip()
+    check_password_rules(password, email=email, name=name)
+    check_role(role)
     if len(name) > MAX_NAME:
         raise Invalid("name", f"A name can have at most {MAX_NAME} characters.")
     password_hash = generate_password_hash(password)
@@ -195,14 +244,15 @@ def create_user(db, email, password, role, name="", actor=None, ip="") -> int:
 
 def set_password(db, user_id, password, actor=None, ip="") -> None:
     """Change a password; every session of that user ends (its session key rotates)."""
-    check_password_rules(password)
     user = require(db, user_id)
+    check_password_rules(password, email=user["email"], name=user["name"])
     password_hash = generate_password_hash(password)
     with transaction(db):
         db.execute(
             "UPDATE users SET password_hash = ?, session_key = ? WHERE id = ?",
             [password_hash, secrets.token_hex(16), user["id"]],
         )
+        end_sessions(db, user["id"])
         audit.record(db, "user.password", user_id=actor, object_type="user",
                      object_id=str(user["id"]), ip=ip)
 
@@ -233,6 +283,7 @@ def set_role(db, user_id, role, actor=None, ip="") -> None:
             raise Conflict("This is the last active admin; make another admin first.")
         db.execute("UPDATE users SET role = ?, session_key = ? WHERE id = ?",
                    [role, secrets.token_hex(16), user["id"]])
+        end_sessions(db, user["id"])
         audit.record(db, "user.role", user_id=actor, object_type="user", object_id=str(user["id"]),
                      detail={"from": user["role"], "to": role}, ip=ip)
 
@@ -247,6 +298,7 @@ def disable(db, user_id, actor=None, ip="") -> None:
             raise Conflict("This is the last active admin; make another admin first.")
         db.execute("UPDATE users SET disabled_at = ?, session_key = ? WHERE id = ?",
                    [clock.stamp(), secrets.token_hex(16), user["id"]])
+        end_sessions(db, user["id"])
         audit.record(db, "user.disable", user_id=actor, object_type="user",
                      object_id=str(user["id"]), ip=ip)
 
@@ -280,17 +332,21 @@ def _stamp(moment: dt.datetime) -> str:
 def throttled_until(db, email: str, ip: str, now: dt.datetime) -> dt.datetime | None:
     """When the account or address may try again, or ``None`` if it may try now."""
     since = _stamp(now - WINDOW)
-    last_success = db.execute(
-        "SELECT coalesce(max(id), 0) FROM login_attempts WHERE email = ? AND success = 1", [email]
+    last_clear = db.execute(
+        "SELECT coalesce(max(id), 0) FROM login_attempts WHERE email = ? AND success != 0", [email]
     ).fetchone()[0]
     queries = [(
         "SELECT at FROM login_attempts WHERE email = ? AND success = 0 AND at > ? AND id > ? "
-        "ORDER BY at DESC LIMIT 1 OFFSET ?", [email, since, last_success, MAX_FAILURES - 1],
+        "ORDER BY at DESC LIMIT 1 OFFSET ?", [email, since, last_clear, MAX_FAILURES - 1],
     )]
-    if ip:
+    known = ip and db.execute(
+        "SELECT 1 FROM login_attempts WHERE email = ? AND ip = ? AND success = ? AND at > ? LIMIT 1",
+        [email, ip, SUCCESS, _stamp(now - KNOWN_FOR)],
+    ).fetchone()
+    if ip and not known:
         queries.append((
             "SELECT at FROM login_attempts WHERE ip = ? AND success = 0 AND at > ? "
-            "ORDER BY at DESC LIMIT 1 OFFSET ?", [ip, since, MAX_FAILURES - 1],
+            "ORDER BY at DESC LIMIT 1 OFFSET ?", [ip, since, MAX_ADDRESS_FAILURES - 1],
         ))
     until = None
     for sql, params in queries:
@@ -315,7 +371,8 @@ def authenticate(db, email, password, ip="", now: dt.datetime | None = None) -> 
         attempt_id = db.table("login_attempts").insert(
             {"email": email, "ip": ip, "at": _stamp(now), "success": 0}
         ).last_pk
-        db.execute("DELETE FROM login_attempts WHERE at < ?", [_stamp(now - dt.timedelta(days=1))])
+        db.execute("DELETE FROM login_attempts WHERE at < ? AND (success = 0 OR at < ?)",
+                   [_stamp(now - dt.timedelta(days=1)), _stamp(now - KNOWN_FOR)])
     # The password is checked outside the write transaction: hashing is slow on purpose.
     row = db.execute(
         "SELECT id, password_hash, disabled_at FROM users WHERE email = ?", [email]
@@ -325,7 +382,7 @@ def authenticate(db, email, password, ip="", now: dt.datetime | None = None) -> 
     ok = ok and row is not None and not row[2] and len(password) <= MAX_PASSWORD
     with transaction(db):
         if ok:
-            db.execute("UPDATE login_attempts SET success = 1 WHERE id = ?", [attempt_id])
+            db.execute("UPDATE login_attempts SET success = ? WHERE id = ?", [SUCCESS, attempt_id])
         audit.record(db, "login" if ok else "login.failed", user_id=row[0] if ok else None,
                      object_type="user", object_id=str(row[0]) if row else "",
                      detail={} if ok else {"email": email}, ip=ip)
@@ -334,15 +391,60 @@ def authenticate(db, email, password, ip="", now: dt.datetime | None = None) -> 
     return get(db, row[0])
 
 
+def unlock(db, email: str, actor=None, ip="", now: dt.datetime | None = None) -> None:
+    """Clear an account's failed sign-ins at once (an admin's help for a locked-out user)."""
+    email = (email or "").strip().lower()[:MAX_EMAIL]
+    with transaction(db):
+        db.table("login_attempts").insert({"email": email, "ip": "", "at": _stamp(now or clock.now()),
+                                           "success": UNLOCKED})
+        audit.record(db, "user.unlock", user_id=actor, object_type="user", detail={"email": email}, ip=ip)
+
+
+# -- sessions -----------------------------------------------------------------------------------
+
+
+def start_session(db, user_id: int, ip: str = "", now: dt.datetime | None = None) -> str:
+    """A new sign-in session for a user: returns its token (only its hash is stored)."""
+    token = secrets.token_urlsafe(32)
+    stamp = _stamp(now or clock.now())
+    with transaction(db):
+        db.table("sessions").insert({"user_id": user_id, "token_hash": _token_hash(token), "created_at": stamp,
+                                     "ip": (ip or "")[:64], "ended_at": None})
+        db.execute(
+            """UPDATE sessions SET ended_at = ? WHERE user_id = ? AND ended_at IS NULL AND id NOT IN (
+                   SELECT id FROM sessions WHERE user_id = ? AND ended_at IS NULL ORDER BY id DESC LIMIT ?)""",
+            [stamp, user_id, user_id, MAX_SESSIONS])
+        db.execute("DELETE FROM sessions WHERE ended_at < ?", [_stamp((now or clock.now()) - KNOWN_FOR)])
+    return token
+
+
+def end_session(db, token: str, now: dt.datetime | None = None) -> None:
+    """Sign-out: the session's token stops working, wherever a copy of the cookie is."""
+    with transaction(db):
+        db.execute("UPDATE sessions SET ended_at = ? WHERE token_hash = ? AND ended_at IS NULL",
+                   [_stamp(now or clock.now()), _token_hash(token or "")])
+
+
+def end_sessions(db, user_id: int, now: dt.datetime | None = None) -> None:
+    """End every session of a user (password or role changed, account disabled)."""
+    with transaction(db):
+        db.execute("UPDATE sessions SET ended_at = ? WHERE user_id = ? AND ended_at IS NULL",
+                   [_stamp(now or clock.now()), user_id])
+
+
 def load_session_user(db, session_id: str) -> dict | None:
-    """The user for a login session id ``"<user id>:<session key>"``, if still valid."""
-    user_id, _, key = (session_id or "").partition(":")
+    """The user for a login session id ``"<user id>:<session key>:<session token>"``, if still valid:
+    the user is active, the key is current and the session has not ended."""
+    user_id, _, rest = (session_id or "").partition(":")
+    key, _, token = rest.partition(":")
     user = get(db, user_id)
-    if user is None or user["disabled_at"] or not key or not user["session_key"]:
+    if user is None or user["disabled_at"] or not key or not user["session_key"] or not token:
         return None
     if not secrets.compare_digest(key, user["session_key"]):
         return None
-    return user
+    live = db.execute("SELECT 1 FROM sessions WHERE token_hash = ? AND user_id = ? AND ended_at IS NULL",
+                      [_token_hash(token), user["id"]]).fetchone()
+    return user if live else None
 
 
 # -- API tokens ---------------------------------------------------------------------------------

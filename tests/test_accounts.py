@@ -106,13 +106,20 @@ def test_password_role_and_disable_end_existing_sessions(adb):
     user_id = accounts.create_user(adb, "ana@example.org", PASSWORD, "member")
 
     def session_id():
-        return f"{user_id}:{accounts.get(adb, user_id)['session_key']}"
+        return f"{user_id}:{accounts.get(adb, user_id)['session_key']}:{accounts.start_session(adb, user_id)}"
 
     first = session_id()
     assert accounts.load_session_user(adb, first)["id"] == user_id
-    assert accounts.load_session_user(adb, f"{user_id}:forged") is None
+    key = accounts.get(adb, user_id)["session_key"]
+    assert accounts.load_session_user(adb, f"{user_id}:forged:{first.rsplit(':', 1)[1]}") is None
+    assert accounts.load_session_user(adb, f"{user_id}:{key}:forged") is None
+    assert accounts.load_session_user(adb, f"{user_id}:{key}") is None
     assert accounts.load_session_user(adb, f"{user_id}") is None
     assert accounts.load_session_user(adb, "nonsense") is None
+    ended = session_id()
+    accounts.end_session(adb, ended.rsplit(":", 1)[1])  # signing out ends that session only
+    assert accounts.load_session_user(adb, ended) is None
+    assert accounts.load_session_user(adb, first)["id"] == user_id
     accounts.set_password(adb, user_id, "a new password!")
     assert accounts.load_session_user(adb, first) is None
     second = session_id()
@@ -165,14 +172,47 @@ def test_five_failures_lock_the_account_until_the_window_passes(adb):
     assert accounts.authenticate(adb, "ana@example.org", PASSWORD, ip="10.9.9.9", now=just_after)
 
 
-def test_address_lock_covers_every_account(adb):
+def test_address_lock_covers_accounts_new_to_that_address(adb):
     accounts.create_user(adb, "ana@example.org", PASSWORD, "member")
-    for n in range(5):
+    accounts.create_user(adb, "bo@example.org", PASSWORD, "member")
+    accounts.authenticate(adb, "bo@example.org", PASSWORD, ip="203.0.113.7", now=NOW - dt.timedelta(days=30))
+    for n in range(accounts.MAX_ADDRESS_FAILURES):
         fail_login(adb, f"guess{n}@example.org", "203.0.113.7", NOW)
     with pytest.raises(accounts.Throttled):
         accounts.authenticate(adb, "ana@example.org", PASSWORD, ip="203.0.113.7", now=NOW)
-    # Another address is not affected.
+    with pytest.raises(accounts.Throttled):
+        accounts.authenticate(adb, "guess0@example.org", "another guess", ip="203.0.113.7", now=NOW)
+    # One guesser behind a shared address does not lock out those who signed in from it before...
+    assert accounts.authenticate(adb, "bo@example.org", PASSWORD, ip="203.0.113.7", now=NOW)
+    # ... and another address is not affected.
     assert accounts.authenticate(adb, "ana@example.org", PASSWORD, ip="198.51.100.1", now=NOW)
+
+
+def test_an_admin_clears_an_account_lock(adb):
+    accounts.create_user(adb, "ana@example.org", PASSWORD, "member")
+    for n in range(accounts.MAX_FAILURES):
+        fail_login(adb, "ana@example.org", f"10.0.5.{n}", NOW)
+    with pytest.raises(accounts.Throttled):
+        accounts.authenticate(adb, "ana@example.org", PASSWORD, ip="10.0.6.1", now=NOW)
+    accounts.unlock(adb, "Ana@example.org", now=NOW)
+    assert accounts.authenticate(adb, "ana@example.org", PASSWORD, ip="10.0.6.1", now=NOW)
+    assert "user.unlock" in [r[0] for r in adb.execute("SELECT action FROM audit_log")]
+
+
+@pytest.mark.parametrize("password, message", [
+    (" " * 12, "not mostly spaces"),
+    ("  a    b    c  ", "not mostly spaces"),
+    ("1234567890", "common password"),
+    ("password123", "common password"),
+    ("qwertyuiop", "common password"),
+    ("aaaaaaaaaaaa", "Repeats"),
+    ("abcdefghijkl", "Sequences"),
+    ("ana@example.org", "harder password"),
+])
+def test_weak_passwords_are_refused(adb, password, message):
+    with pytest.raises(errors.Invalid, match=message) as info:
+        accounts.create_user(adb, "ana@example.org", password, "member")
+    assert info.value.field == "password"
 
 
 def test_a_success_clears_the_account_count_but_not_the_address_count(adb):
@@ -185,12 +225,12 @@ def test_a_success_clears_the_account_count_but_not_the_address_count(adb):
     assert accounts.authenticate(adb, "ana@example.org", PASSWORD, ip="10.0.4.1", now=NOW)
 
     accounts.create_user(adb, "mallory@example.org", PASSWORD, "viewer")
-    for n in range(4):
+    for n in range(accounts.MAX_ADDRESS_FAILURES - 1):
         fail_login(adb, f"victim{n}@example.org", "192.0.2.66", NOW)
     accounts.authenticate(adb, "mallory@example.org", PASSWORD, ip="192.0.2.66", now=NOW)
-    fail_login(adb, "victim9@example.org", "192.0.2.66", NOW)
-    with pytest.raises(accounts.Throttled):
-        accounts.authenticate(adb, "mallory@example.org", PASSWORD, ip="192.0.2.66", now=NOW)
+    fail_login(adb, "victim99@example.org", "192.0.2.66", NOW)
+    with pytest.raises(accounts.Throttled):  # the address count was not reset by mallory's sign-in
+        accounts.authenticate(adb, "victim0@example.org", "one more guess", ip="192.0.2.66", now=NOW)
 
 
 def test_unknown_accounts_are_throttled_too(adb):

@@ -107,6 +107,17 @@ def test_throttling_through_the_login_form(app, users):
     assert login(client, "member@example.org").status_code == 303
 
 
+def test_an_admin_unlocks_a_locked_account(app, users):
+    for _ in range(accounts.MAX_FAILURES):
+        login(app.test_client(), "member@example.org", "wrong password")
+    assert login(app.test_client(), "member@example.org").status_code == 429
+    admin = signed_in_client(app, "admin")
+    assert admin.post(f"/admin/users/{users['member']}/unlock").status_code == 303
+    assert login(app.test_client(), "member@example.org").status_code == 303
+    assert admin.post("/admin/users/99999999999999999999/unlock").status_code == 404
+    assert admin.post("/admin/users/424242/unlock").status_code == 404
+
+
 def test_logout_is_post_only_and_ends_the_session(app, users, db):
     client = signed_in_client(app, "member")
     assert client.get("/logout").status_code == 405
@@ -114,6 +125,21 @@ def test_logout_is_post_only_and_ends_the_session(app, users, db):
     assert response.status_code == 303 and response.headers["Location"] == "/login"
     assert client.get("/").status_code == 302
     assert "logout" in [r["action"] for r in db.query("SELECT action FROM audit_log")]
+
+
+def test_a_cookie_copied_before_sign_out_is_refused_after(app, users):
+    client, other_device = signed_in_client(app, "member"), signed_in_client(app, "member")
+    copied = client.get_cookie("session").value
+    thief = app.test_client()
+    thief.set_cookie("session", copied)
+    assert thief.get("/").status_code == 200  # the copy works while the session lasts
+    assert client.post("/logout").status_code == 303
+    thief = app.test_client()
+    thief.set_cookie("session", copied)
+    response = thief.get("/")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+    assert thief.get("/api/requests").status_code == 401
+    assert other_device.get("/").status_code == 200  # signing out here ends only this session
 
 
 def test_disabled_users_cannot_sign_in_and_are_signed_out(app, users, db):
@@ -136,14 +162,17 @@ def session_cookie(app, data: dict, *, secret=None, signer=TimestampSigner) -> s
 
 def test_forged_session_cookies_are_refused(app, users, db):
     user = accounts.get(db, users["admin"])
-    real = {"_user_id": f"{user['id']}:{user['session_key']}", "_fresh": True, "login_at": clock.stamp()}
+    token = accounts.start_session(db, user["id"])
+    real = {"_user_id": f"{user['id']}:{user['session_key']}:{token}", "_fresh": True, "login_at": clock.stamp()}
     client = app.test_client()
     client.set_cookie("session", session_cookie(app, real))
     assert client.get("/admin/users").status_code == 200  # the way a real session looks
 
     forgeries = [
         session_cookie(app, real, secret="guessed secret"),
-        session_cookie(app, dict(real, _user_id=f"{user['id']}:0123456789abcdef")),
+        session_cookie(app, dict(real, _user_id=f"{user['id']}:0123456789abcdef:{token}")),
+        session_cookie(app, dict(real, _user_id=f"{user['id']}:{user['session_key']}:forged")),
+        session_cookie(app, dict(real, _user_id=f"{user['id']}:{user['session_key']}")),  # no session
         session_cookie(app, dict(real, _user_id=str(user["id"]))),
         session_cookie(app, dict(real, _user_id="999:whatever")),
         session_cookie(app, real)[:-3] + "AAA",
@@ -175,7 +204,8 @@ def test_a_cookie_older_than_its_signature_lifetime_is_refused(app, users, db):
         def get_timestamp(self):
             return super().get_timestamp() - int(app.permanent_session_lifetime.total_seconds()) - 60
 
-    data = {"_user_id": f"{user['id']}:{user['session_key']}", "_fresh": True, "login_at": clock.stamp()}
+    token = accounts.start_session(db, user["id"])
+    data = {"_user_id": f"{user['id']}:{user['session_key']}:{token}", "_fresh": True, "login_at": clock.stamp()}
     client = app.test_client()
     client.set_cookie("session", session_cookie(app, data, signer=OldSigner))
     assert client.get("/").status_code == 302

@@ -73,7 +73,7 @@ def test_installed_wheel_serves_pages_and_letters(installed):
     out = run([foia, "init", "--demo"], cwd=work, env=env).stdout
     email, password = re.search(r"Demo admin: (\S+)\s+password: (\S+)", out).groups()
     port = free_port()
-    server = subprocess.Popen([foia, "serve", "--port", port, "--no-scheduler"], cwd=work, env=env,
+    server = subprocess.Popen([foia, "serve", "--port", str(port), "--no-scheduler"], cwd=work, env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"
     try:

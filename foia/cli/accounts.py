@@ -105,6 +105,15 @@ def users_enable(db, email):
     click.echo(f"{user['email']} is enabled.")
 
 
+@users_group.command("unlock")
+@click.argument("email")
+@with_db
+def users_unlock(db, email):
+    """Clear an account's failed sign-ins so its owner can try again at once."""
+    accounts.unlock(db, email)
+    click.echo(f"{email.strip().lower()} can sign in again.")
+
+
 @main.group("tokens")
 def tokens_group():
     """API tokens for scripts (sent as "Authorization: Bearer <token>")."""

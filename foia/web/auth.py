@@ -50,7 +50,7 @@ PUBLIC_ENDPOINTS = {"auth.login", "static", "documents.archive", "documents.arch
 SELF_SERVICE_ENDPOINTS = {"auth.logout", "auth.change_password", "auth.token_create", "auth.token_revoke"}
 ADMIN_ENDPOINTS = {
     "auth.users", "auth.user_create", "auth.user_role", "auth.user_password", "auth.user_disable",
-    "auth.user_enable", "auth.audit_log",
+    "auth.user_enable", "auth.user_unlock", "auth.audit_log",
 }
 ADMIN_PREFIXES = ("/admin", "/settings")
 API_PREFIX = "/api/"
@@ -110,17 +110,19 @@ def is_admin_route(endpoint: str | None, rule: str | None, app=None) -> bool:
 
 
 class User(flask_login.UserMixin):
-    """The signed-in user. ``get_id`` includes the session key, so rotating it ends sessions."""
+    """The signed-in user. ``get_id`` names the server-side session (and the user's session key), so
+    ending the session or rotating the key signs the user out wherever the cookie is."""
 
-    def __init__(self, row: dict):
+    def __init__(self, row: dict, session_token: str = ""):
         self.id = row["id"]
         self.email = row["email"]
         self.name = row["name"]
         self.role = row["role"]
         self.session_key = row["session_key"]
+        self.session_token = session_token
 
     def get_id(self) -> str:
-        return f"{self.id}:{self.session_key}"
+        return f"{self.id}:{self.session_key}:{self.session_token}"
 
     @property
     def is_admin(self) -> bool:
@@ -139,7 +141,7 @@ def _load_session_user(session_id: str):
     if bearer_token() is not None:
         return None  # an API request with a token is authenticated by the token alone
     row = accounts.load_session_user(get_db(), session_id)
-    return User(row) if row else None
+    return User(row, session_id.rsplit(":", 1)[-1]) if row else None
 
 
 def bearer_token() -> str | None:
@@ -238,8 +240,15 @@ def guard():
 def security_headers(response):
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
-    if request.blueprint == "auth":
-        response.headers.setdefault("Cache-Control", "no-store")
+    endpoint = request.endpoint
+    public = endpoint in PUBLIC_ENDPOINTS or _marked(endpoint, "foia_public")
+    if request.blueprint == "auth" or (not public and current_user.is_authenticated):
+        # Signed-in pages are never kept by a browser or a proxy; downloads may be revalidated by
+        # the browser that fetched them (ETag), but no shared cache may keep them.
+        if response.headers.get("Content-Disposition", "").startswith("attachment") or response.direct_passthrough:
+            response.headers["Cache-Control"] = "private, no-cache"
+        else:
+            response.headers["Cache-Control"] = "no-store"
     return response
 
 
@@ -296,7 +305,7 @@ def login():
             error, status = str(e), 401
         else:
             session.clear()  # nothing from before sign-in carries over
-            login_user(User(row))
+            login_user(User(row, accounts.start_session(get_db(), row["id"], _ip())))
             session["login_at"] = clock.stamp()
             return redirect(next_url, code=303)
     response = render_template("auth/login.html", error=error, email=email, next=next_url)
@@ -306,6 +315,7 @@ def login():
 @bp.post("/logout")
 def logout():
     user_id = current_user.id
+    accounts.end_session(get_db(), current_user.session_token)
     logout_user()
     session.clear()
     audit.record(get_db(), "logout", user_id=user_id, object_type="user", object_id=user_id, ip=_ip())
@@ -336,8 +346,8 @@ def change_password():
                                      request.form.get("new", ""), ip=_ip())
     except FoiaError as e:
         return _account_page(400, password_error=str(e))
-    # The session key rotated with the password: sign in again on this session only.
-    login_user(User(accounts.get(db, current_user.id)))
+    # Every session ended with the password change: this one continues as a new session.
+    login_user(User(accounts.get(db, current_user.id), accounts.start_session(db, current_user.id, _ip())))
     session["login_at"] = clock.stamp()
     flash("Password changed. Other sessions have been signed out.")
     return redirect(url_for("auth.account"), code=303)
@@ -353,7 +363,7 @@ def token_create():
     return _account_page(201, new_token=token, new_token_id=token_id)
 
 
-@bp.post("/account/tokens/<int:token_id>/revoke")
+@bp.post("/account/tokens/<id:token_id>/revoke")
 def token_revoke(token_id):
     accounts.revoke_token(get_db(), token_id, actor=current_user.id, owner_id=current_user.id, ip=_ip())
     flash("Token revoked.")
@@ -400,7 +410,7 @@ def _user_action(user_id, action, *args):
     return None
 
 
-@bp.post("/admin/users/<int:user_id>/role")
+@bp.post("/admin/users/<id:user_id>/role")
 def user_role(user_id):
     failed = _user_action(user_id, accounts.set_role, request.form.get("role", ""))
     if failed:
@@ -409,7 +419,7 @@ def user_role(user_id):
     return redirect(url_for("auth.users"), code=303)
 
 
-@bp.post("/admin/users/<int:user_id>/password")
+@bp.post("/admin/users/<id:user_id>/password")
 def user_password(user_id):
     if request.form.get("password", "") != request.form.get("confirm", ""):
         return _users_page(400, error="The password and its confirmation differ.")
@@ -420,7 +430,7 @@ def user_password(user_id):
     return redirect(url_for("auth.users"), code=303)
 
 
-@bp.post("/admin/users/<int:user_id>/disable")
+@bp.post("/admin/users/<id:user_id>/disable")
 def user_disable(user_id):
     failed = _user_action(user_id, accounts.disable)
     if failed:
@@ -429,12 +439,20 @@ def user_disable(user_id):
     return redirect(url_for("auth.users"), code=303)
 
 
-@bp.post("/admin/users/<int:user_id>/enable")
+@bp.post("/admin/users/<id:user_id>/enable")
 def user_enable(user_id):
     failed = _user_action(user_id, accounts.enable)
     if failed:
         return failed
     flash("Account enabled.")
+    return redirect(url_for("auth.users"), code=303)
+
+
+@bp.post("/admin/users/<id:user_id>/unlock")
+def user_unlock(user_id):
+    user = accounts.require(get_db(), user_id)
+    accounts.unlock(get_db(), user["email"], actor=current_user.id, ip=_ip())
+    flash(f"{user['email']} can sign in again now.")
     return redirect(url_for("auth.users"), code=303)
 
 
