@@ -171,7 +171,6 @@ def get(db, campaign_id) -> dict:
 
 def all_campaigns(db) -> list[dict]:
     """Every campaign, newest first, with the status of its newest run."""
-    jobs.ensure_schema(db)
     rows = list(db.query(
         """SELECT c.*, j.state AS job_state, j.finished_at AS job_finished_at FROM campaigns c
            LEFT JOIN jobs j ON j.id = (SELECT max(id) FROM jobs WHERE key = 'campaign:' || c.id)

@@ -82,15 +82,6 @@ def m002_finished_index(db) -> None:
     db.execute("CREATE INDEX jobs_finished ON jobs(finished_at) WHERE state IN ('done', 'cancelled')")
 
 
-def ensure_schema(db) -> None:
-    """Apply this module's migrations if they are pending (until ``foia.db`` applies them itself)."""
-    if not migrations.pending(db):
-        return
-    with transaction(db):
-        if migrations.pending(db):  # another process may have applied them while we waited
-            migrations.apply(db)
-
-
 # --- registry ---------------------------------------------------------------------------------
 
 _handlers: dict[str, Callable] = {}
@@ -175,7 +166,6 @@ def enqueue(db, kind: str, payload: dict | None = None, *, key: str | None = Non
         raise errors.Invalid("kind", "A job needs a kind.")
     if max_attempts < 1:
         raise errors.Invalid("max_attempts", "A job needs at least one attempt.")
-    ensure_schema(db)
     now = clock.now()
     with transaction(db):
         if key is not None:
@@ -196,7 +186,6 @@ def _row(row: dict) -> dict:
 
 
 def get(db, job_id: int) -> dict:
-    ensure_schema(db)
     rows = list(db.query("SELECT * FROM jobs WHERE id = ?", [job_id]))
     if not rows:
         raise errors.NotFound(f"There is no job {job_id}.")
@@ -205,14 +194,12 @@ def get(db, job_id: int) -> dict:
 
 def latest(db, key: str) -> dict | None:
     """The newest job with ``key`` (live or finished), or None."""
-    ensure_schema(db)
     rows = list(db.query("SELECT * FROM jobs WHERE key = ? ORDER BY id DESC LIMIT 1", [key]))
     return _row(rows[0]) if rows else None
 
 
 def listing(db, *, state: str | None = None, kind: str | None = None, limit: int = 100, offset: int = 0) -> list[dict]:
     """Recent jobs, newest first, optionally of one state or kind."""
-    ensure_schema(db)
     where, params = [], []
     if state:
         if state not in STATES:
@@ -229,7 +216,6 @@ def listing(db, *, state: str | None = None, kind: str | None = None, limit: int
 
 def counts(db) -> dict[str, int]:
     """How many jobs are in each state."""
-    ensure_schema(db)
     found = {r["state"]: r["n"] for r in db.query("SELECT state, count(*) AS n FROM jobs GROUP BY state")}
     return {state: found.get(state, 0) for state in STATES}
 
@@ -266,7 +252,6 @@ def cancel(db, job_id: int, now: dt.datetime | None = None) -> None:
 def prune(db, now: dt.datetime | None = None, keep: dt.timedelta = KEEP) -> int:
     """Delete done and cancelled jobs that finished more than ``keep`` ago; returns how many.
     Failed jobs stay until someone retries them."""
-    ensure_schema(db)
     cutoff = _stamp((now or clock.now()) - keep)
     with transaction(db):
         return db.execute("DELETE FROM jobs WHERE state IN ('done', 'cancelled') AND finished_at < ?",
@@ -289,7 +274,6 @@ def claim(db, now: dt.datetime, *, kinds: list[str] | tuple[str, ...] | None = N
     out (its runner died). One UPDATE takes it, so two runners never hold one job. A job whose
     runner died on its last allowed attempt is marked failed instead of being taken again.
     """
-    ensure_schema(db)
     kinds = list(_handlers) if kinds is None else [k for k in kinds if k in _handlers]
     if not kinds:
         return None

@@ -12,7 +12,7 @@ default of dropping runs more than a second late). Several processes may run a s
 
 The modules imported here register the job handlers the runner can run. Both ticks take the
 instance (:class:`foia.instance.Instance`) or, from callers not yet converted, its configuration
-mapping; job handlers receive it as given.
+mapping (made into an instance: job handlers are always given one).
 """
 import datetime as dt
 import logging
@@ -29,6 +29,7 @@ from . import campaigns, clock, jobs, recompute, reminders  # noqa: F401
 from .correspondence import receive  # noqa: F401
 from .db import connect
 from .documents import ocr, reading  # noqa: F401
+from .instance import Instance
 
 JOB_ID = "foia-reminders-dispatch"
 JOBS_JOB_ID = "foia-jobs-run"
@@ -43,6 +44,14 @@ _background: BackgroundScheduler | None = None
 
 def _config(instance_or_config) -> dict:
     return getattr(instance_or_config, "config", instance_or_config)
+
+
+def as_instance(instance_or_config) -> Instance:
+    """The instance whose settings a configuration mapping holds (job handlers are given an
+    instance: its file store, its letters folder), or the instance itself."""
+    if isinstance(instance_or_config, Instance):
+        return instance_or_config
+    return Instance(overrides=dict(instance_or_config))
 
 
 def run_tick(instance_or_config) -> reminders.Report | None:
@@ -97,9 +106,10 @@ def _configure(scheduler, instance_or_config, interval: float, jobs_interval: fl
     )
     # The first runs are now (real time: APScheduler is only the metronome), then at each interval.
     start = dt.datetime.now(clock.timezone())
-    scheduler.add_job(run_tick, "interval", args=[instance_or_config], seconds=interval, id=JOB_ID,
+    instance = as_instance(instance_or_config)
+    scheduler.add_job(run_tick, "interval", args=[instance], seconds=interval, id=JOB_ID,
                       replace_existing=True, next_run_time=start)
-    scheduler.add_job(run_jobs, "interval", args=[instance_or_config], seconds=jobs_interval, id=JOBS_JOB_ID,
+    scheduler.add_job(run_jobs, "interval", args=[instance], seconds=jobs_interval, id=JOBS_JOB_ID,
                       replace_existing=True, next_run_time=start)
 
 

@@ -11,7 +11,6 @@ from foia.db import transaction
 
 
 def prepare(db) -> None:
-    jobs.ensure_schema(db)
     db.execute("CREATE TABLE IF NOT EXISTS job_runs (id INTEGER PRIMARY KEY, job_id INTEGER, step INTEGER, "
                "pid INTEGER, attempt INTEGER)")
 

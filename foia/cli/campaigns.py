@@ -11,9 +11,7 @@ from pathlib import Path
 import click
 
 from .. import campaigns, jobs, letters
-from ..filestore import LocalStore
-from . import echo_json, fail, load_config, main, open_db
-from .jobs import handler_target
+from . import echo_json, fail, main, open_db, pass_instance
 
 POLL = 1.0  # seconds between looks at a run held by another runner
 
@@ -44,7 +42,7 @@ def _report(db, campaign_id) -> None:
         raise SystemExit(1)
 
 
-def _run(db, config, campaign_id, wait: bool = True) -> None:
+def _run(db, instance, campaign_id, wait: bool = True) -> None:
     job_id = campaigns.start(db, campaign_id)
     if not wait:
         click.echo(f"Campaign {campaign_id} is queued as job {job_id}; the scheduler will run it "
@@ -59,7 +57,7 @@ def _run(db, config, campaign_id, wait: bool = True) -> None:
             shown["done"] = done
 
         while True:
-            outcome = jobs.run_one(handler_target(config), job_id, listener=advance, db=db)
+            outcome = jobs.run_one(instance, job_id, listener=advance, db=db)
             job = jobs.get(db, job_id)
             if outcome is not None or job["state"] not in jobs.LIVE:
                 break
@@ -81,30 +79,30 @@ def _run(db, config, campaign_id, wait: bool = True) -> None:
 @click.option("--no-run", is_flag=True, help="Only create it; run later with `foia campaign run ID`.")
 @click.option("--wait/--no-wait", default=True, show_default=True,
               help="Run it here with a progress bar, or only queue it for the scheduler.")
-def campaign_create(name, template, states, kind, ring_partners, pasted, option_pairs, no_run, wait):
+@pass_instance
+def campaign_create(instance, name, template, states, kind, ring_partners, pasted, option_pairs, no_run, wait):
     """Create a campaign, print its id, and run it with a progress bar."""
-    config = load_config()
-    db = open_db(config)
+    db = open_db()
     options = letters.parse_option_pairs(option_pairs)
     campaign_id = campaigns.create(
         db, name=name, template=template, options=options, states=states, kind=kind,
-        ring_partners=ring_partners, pasted=pasted.read() if pasted else "", folder=letters.templates_dir(config),
+        ring_partners=ring_partners, pasted=pasted.read() if pasted else "", folder=instance.letter_templates,
     )
     click.echo(campaign_id)
     if not no_run:
-        _run(db, config, campaign_id, wait)
+        _run(db, instance, campaign_id, wait)
 
 
 @campaign_group.command("run")
 @click.argument("campaign_id", type=int)
 @click.option("--wait/--no-wait", default=True, show_default=True,
               help="Run it here with a progress bar, or only queue it for the scheduler.")
-def campaign_run(campaign_id, wait):
+@pass_instance
+def campaign_run(instance, campaign_id, wait):
     """Run (or resume) campaign CAMPAIGN_ID; letters already made are kept."""
-    config = load_config()
-    db = open_db(config)
+    db = open_db()
     campaigns.get(db, campaign_id)
-    _run(db, config, campaign_id, wait)
+    _run(db, instance, campaign_id, wait)
 
 
 @campaign_group.command("show")
@@ -127,12 +125,12 @@ def campaign_list():
               help="Which letters.")
 @click.option("--out", "out", type=click.Path(file_okay=True), required=True,
               help="A folder to copy the letters into, or a file ending in .zip.")
-def campaign_letters(campaign_id, fmt, out):
+@pass_instance
+def campaign_letters(instance, campaign_id, fmt, out):
     """Copy all letters of campaign CAMPAIGN_ID into a folder (or one ZIP file)."""
-    config = load_config()
-    db = open_db(config)
+    db = open_db()
     campaigns.get(db, campaign_id)
-    files = LocalStore(config["FILES_DIR"])
+    files = instance.store
     if out.lower().endswith(".zip"):
         count = campaigns.write_zip(db, campaign_id, files, out, fmt)
         click.echo(f"{count} letters in {out}")

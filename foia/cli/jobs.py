@@ -2,18 +2,12 @@
 import click
 
 from .. import jobs, scheduler  # noqa: F401 (scheduler imports the modules that register job handlers)
-from . import echo_json, load_config, main, open_db
+from . import echo_json, main, open_db, pass_instance
 
 
 @main.group("jobs")
 def jobs_group():
     """Background jobs (campaign letters, bulk recomputes, OCR) and their runner."""
-
-
-def handler_target(config: dict):
-    """What job handlers receive: this invocation's instance (click's ``ctx.obj``), else its configuration."""
-    obj = click.get_current_context().obj
-    return obj if hasattr(obj, "connect") else config
 
 
 def _line(job: dict) -> str:
@@ -46,11 +40,10 @@ def jobs_show(job_id):
 @jobs_group.command("run-once")
 @click.option("--limit", type=click.IntRange(1, 10_000), default=100, show_default=True,
               help="Run at most this many jobs.")
-def jobs_run_once(limit):
+@pass_instance
+def jobs_run_once(instance, limit):
     """Run the jobs that are due now (and those whose runner died), one after another, then stop."""
-    config = load_config()
-    db = open_db(config)
-    outcomes = jobs.run_once(handler_target(config), limit=limit, db=db)
+    outcomes = jobs.run_once(instance, limit=limit, db=open_db())
     for outcome in outcomes:
         click.echo(outcome.summary())
     click.echo(f"{len(outcomes)} job(s) run.")

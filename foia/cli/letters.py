@@ -4,16 +4,7 @@ import shutil
 import click
 
 from .. import letters
-from ..filestore import LocalStore
-from . import campaigns as _campaign_commands  # noqa: F401 (registers `foia campaign` until COMMAND_MODULES lists it)
-from . import echo_json, load_config, main, open_db
-from . import jobs as _job_commands  # noqa: F401 (registers `foia jobs` until COMMAND_MODULES lists it)
-
-
-def _open():
-    config = load_config()
-    database = open_db(config)
-    return database, config
+from . import echo_json, main, open_db, pass_instance
 
 
 def _warn(messages):
@@ -30,25 +21,26 @@ def _warn(messages):
 @click.option("--template", default=None, help="Letter template (default: the request's, else ring-partnership).")
 @click.option("--option", "option_pairs", multiple=True, metavar="KEY=VALUE",
               help="Letter option, e.g. date_from=2019-01-01 or rolling=no (repeatable; see `foia letter-options`).")
-def letter(request_id, fmt, out, template, option_pairs):
+@pass_instance
+def letter(instance, request_id, fmt, out, template, option_pairs):
     """Render request REQUEST_ID's letter to a PDF or DOCX file (also kept in the instance)."""
-    db, config = _open()
-    files = LocalStore(config["FILES_DIR"])
+    db = open_db()
     options = letters.parse_option_pairs(option_pairs) if option_pairs else None
-    row = letters.generate(db, request_id, fmt, files, template, options, folder=letters.templates_dir(config))
+    row = letters.generate(db, request_id, fmt, instance.store, template, options, folder=instance.letter_templates)
     _warn(row["warnings"])
-    with letters.open_file(row, files) as data, open(out, "wb") as copy:
+    with letters.open_file(row, instance.store) as data, open(out, "wb") as copy:
         shutil.copyfileobj(data, copy)
     click.echo(f"{out} ({row['size']} bytes, sha256 {row['sha256'][:12]}, letter {row['id']})")
 
 
 @main.command("letter-options")
-def letter_options():
+@pass_instance
+def letter_options(instance):
     """List the letter options and the templates available."""
     for key, text in letters.OPTION_HELP.items():
         click.echo(f"{key:18} {text}")
     click.echo("")
-    for template in letters.list_templates(letters.templates_dir(load_config())):
+    for template in letters.list_templates(instance.letter_templates):
         click.echo(f"template {template['name']}: {template['description']}")
 
 
@@ -67,7 +59,7 @@ if settings_group is None:
 @click.option("--phone", help="Phone number (optional).")
 def settings_requester(**given):
     """Show or set the requester's details used in every letter."""
-    db, _ = _open()
+    db = open_db()
     current = letters.requester(db)
     changes = {k: v.replace("\\n", "\n") for k, v in given.items() if v is not None}
     if changes:
