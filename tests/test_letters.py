@@ -62,7 +62,8 @@ def docx_text(data: bytes) -> str:
 
 @pytest.fixture
 def files(app):
-    return LocalStore(app.config["FILES_DIR"])
+    """The instance's one file store (documents and letters)."""
+    return app.extensions["foia"].store
 
 
 def pdf_fonts(data: bytes) -> list[tuple[str, bool]]:

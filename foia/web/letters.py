@@ -1,10 +1,9 @@
 """Letters in the browser: requester settings, letter form with HTML preview, generate, download."""
-from flask import Blueprint, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
 
 from .. import letters, markup, requests
 from ..errors import Invalid
-from ..filestore import LocalStore
-from . import actor_id, get_db, get_or_404
+from . import actor_id, get_db, instance
 
 bp = Blueprint("letters", __name__)
 # The letters section of the request page (the partial reads request_row, and request_letters()).
@@ -19,12 +18,7 @@ def _letters_for_templates():
 
 
 def _folder():
-    return letters.templates_dir(current_app.config)
-
-
-def _files() -> LocalStore:
-    """The one file store (documents and letters)."""
-    return LocalStore(current_app.config["FILES_DIR"])
+    return instance().letter_templates
 
 
 def form_options(source) -> dict:
@@ -43,7 +37,7 @@ def form_options(source) -> dict:
 
 def _form(request_id, *, values=None, options=None, error: Invalid | None = None, warnings=()):
     db = get_db()
-    row = get_or_404(requests.get, db, request_id)
+    row = requests.get(db, request_id)
     agency = db["agencies"].get(row["agency_id"])
     options = options or letters.normalize_options(row["options"] or {})
     return render_template(
@@ -64,11 +58,11 @@ def new(request_id):
 def preview(request_id):
     """The letter as HTML, exactly as the PDF will read, before anything is stored."""
     db = get_db()
-    row = get_or_404(requests.get, db, request_id)
+    row = requests.get(db, request_id)
     template = request.args.get("template") or None
     try:
         options = letters.normalize_options(form_options(request.args)) if "options_form" in request.args else None
-        letter = letters.render(db, request_id, template, options, folder=_folder())
+        letter = letters.render(db, request_id, template, options, folder=_folder(), today=instance().today())
     except Invalid as e:
         return _form(request_id, values=request.args, error=e)
     return render_template(
@@ -80,12 +74,12 @@ def preview(request_id):
 @bp.post("/requests/<int:request_id>/letters")
 def generate(request_id):
     db = get_db()
-    get_or_404(requests.get, db, request_id)
+    requests.get(db, request_id)
     fmt = request.form.get("format", "pdf")
     try:
         options = letters.normalize_options(form_options(request.form))
-        row = letters.generate(db, request_id, fmt, _files(), request.form.get("template") or None, options,
-                               folder=_folder(), actor=actor_id())
+        row = letters.generate(db, request_id, fmt, instance().store, request.form.get("template") or None, options,
+                               folder=_folder(), actor=actor_id(), today=instance().today())
     except Invalid as e:
         return _form(request_id, values=request.form, error=e)
     flash(f"Letter generated ({row['format'].upper()}, {row['size']:,} bytes).")
@@ -98,7 +92,7 @@ def generate(request_id):
 def download(letter_id):
     db = get_db()
     row = letters.get(db, letter_id)
-    return send_file(letters.open_file(row, _files()), mimetype=letters.MIME[row["format"]], as_attachment=True,
+    return send_file(letters.open_file(row, instance().store), mimetype=letters.MIME[row["format"]], as_attachment=True,
                      download_name=letters.download_name(db, row), etag=row["sha256"])
 
 
