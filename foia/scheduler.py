@@ -17,6 +17,7 @@ mapping (made into an instance: job handlers are always given one).
 import datetime as dt
 import logging
 import threading
+from pathlib import Path
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.memory import MemoryJobStore
@@ -51,7 +52,11 @@ def as_instance(instance_or_config) -> Instance:
     instance: its file store, its letters folder), or the instance itself."""
     if isinstance(instance_or_config, Instance):
         return instance_or_config
-    return Instance(overrides=dict(instance_or_config))
+    config = dict(instance_or_config)
+    # The folder that holds the database (an instance's, unless configured elsewhere): every
+    # setting comes from the mapping anyway, and nothing is created beside an unrelated folder.
+    folder = config.pop("INSTANCE_PATH", None) or Path(config["DATABASE"]).resolve().parent
+    return Instance(folder, config)
 
 
 def run_tick(instance_or_config) -> reminders.Report | None:

@@ -52,3 +52,10 @@ def flaky(instance, job):
     if not succeed_on or job.attempts < succeed_on:
         raise RuntimeError(f"the records server did not answer (attempt {job.attempts})")
     return {"attempt": job.attempts}
+
+
+@jobs.handler("test.what-am-i-given")
+def given(instance, job):
+    """Reports what the runner handed it."""
+    return {"type": type(instance).__name__, "files": str(instance.config["FILES_DIR"]),
+            "store": type(instance.store).__name__}

@@ -9,7 +9,7 @@ import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from foia import agencies, campaigns, clock, jobs, letters, lifecycle, recompute, reminders, scheduler
-from tests import test_reminders
+from tests import job_kinds, test_reminders  # noqa: F401 (job_kinds registers the test job kinds)
 
 # The same fixtures: the deadlines and reminders tables on the app's database; a real SMTP server.
 ddb = test_reminders.ddb
@@ -159,3 +159,11 @@ def test_run_forever_in_its_own_process(app, ddb, smtp, instance):
     row = list(ddb.query("SELECT sent_at FROM reminders WHERE kind = 'due_soon' AND channel = 'email'"))[0]
     assert row["sent_at"] == "2026-09-11T09:00:30"
     assert campaigns.progress(ddb, campaign_id)["letters"] == {"pdf": 1, "docx": 1}
+
+
+def test_handlers_are_given_an_instance_even_if_the_scheduler_got_a_mapping(app, db, stop_scheduler):
+    job_id = jobs.enqueue(db, "test.what-am-i-given", {})
+    scheduler.start_background(dict(app.config), interval=3600, jobs_interval=0.2)
+    assert wait_for(lambda: jobs.get(db, job_id)["state"] == "done", timeout=30)
+    assert jobs.get(db, job_id)["result"] == {"type": "Instance", "files": app.config["FILES_DIR"],
+                                              "store": "LocalStore"}
