@@ -5,10 +5,12 @@ converter, the one error handler for :mod:`foia.errors`, sign-in (:mod:`foia.web
 template helpers, migrates the database and, when asked, starts the in-process scheduler.
 """
 import importlib
+import json
 
-from flask import Flask, render_template, request, url_for
+from flask import Flask, Request, render_template, request, url_for
+from flask.json.provider import DefaultJSONProvider
 from markupsafe import Markup
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import BadRequest, HTTPException
 from werkzeug.routing import IntegerConverter
 
 from .. import errors, lifecycle, resources, scheduler
@@ -48,6 +50,43 @@ class BoundedIntConverter(IntegerConverter):
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
         if signed:
             self.regex = r"-?[0-9]{1,19}"
+
+
+def _check_text(value) -> None:
+    """Raise ValueError if a decoded JSON value holds a string that is not text (a lone surrogate,
+    which SQLite and every encoder refuse). Iterative: the value may be deep."""
+    todo = [value]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ValueError("it contains an unpaired surrogate (\\udXXX), which is not text") from None
+        elif isinstance(item, dict):
+            todo.extend(item.keys())
+            todo.extend(item.values())
+        elif isinstance(item, list):
+            todo.extend(item)
+
+
+class JSONProvider(DefaultJSONProvider):
+    """Flask's JSON, refusing (as ValueError, so a 400) what would otherwise fail later with a 500:
+    nesting too deep for the parser, and strings that are not text."""
+
+    def loads(self, s, **kwargs):
+        try:
+            value = json.loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("it is nested too deeply") from None
+        _check_text(value)
+        return value
+
+
+class FoiaRequest(Request):
+    def on_json_loading_failed(self, e):
+        reason = f": {e}" if e is not None else ""
+        raise BadRequest(description=f"The request body is not valid JSON{reason}.")
 
 
 # Titles of the error page, in words for people.
@@ -100,6 +139,8 @@ def create_app(config: dict | None = None, *, instance: Instance | None = None) 
         template_folder=str(resources.TEMPLATES),
         static_folder=str(resources.PACKAGE / "static"),
     )
+    app.request_class = FoiaRequest
+    app.json = JSONProvider(app)
     app.config.from_mapping(instance.config)
     app.extensions["foia"] = instance
     app.url_map.converters["id"] = IdConverter
