@@ -89,16 +89,20 @@ def test_installed_wheel_serves_pages_and_letters(installed):
         html = login_page.read().decode()
         token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
 
-        def post(path, fields):
+        def post(path, fields, token):
             data = urllib.parse.urlencode(dict(fields, csrf_token=token)).encode()
             return opener.open(urllib.request.Request(base + path, data=data), timeout=60)
 
-        assert post("/login", {"email": email, "password": password}).url == base + "/"
+        def form_token(path):
+            return re.search(r'name="csrf_token" value="([^"]+)"', opener.open(base + path).read().decode()).group(1)
+
+        assert post("/login", {"email": email, "password": password}, token).url == base + "/"
         page = opener.open(base + "/requests/1", timeout=30)
         assert page.status == 200 and page.headers["Cache-Control"] == "no-store"
         assert "<h1" in page.read().decode()
         for fmt, magic in (("pdf", b"%PDF-"), ("docx", b"PK\x03\x04")):
-            post("/requests/1/letters", {"format": fmt, "template": "ring-partnership"})
+            post("/requests/1/letters", {"format": fmt, "template": "ring-partnership"},
+                 form_token("/requests/1/letters"))
             links = re.findall(r'href="(/letters/\d+/download)"', opener.open(base + "/requests/1").read().decode())
             assert links, "no letter listed on the request page"
             body = b""
@@ -111,3 +115,4 @@ def test_installed_wheel_serves_pages_and_letters(installed):
     finally:
         server.terminate()
         server.wait(timeout=30)
+        server.stdout.close()
