@@ -48,16 +48,21 @@ DOCX_STYLES = (
     *(spec[0] for spec in PART_STYLES.values()),
 )
 _THEME_ATTRIBUTES = ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme")
+# The paragraph properties that follow w:pBdr in the schema (ECMA-376 CT_PPrBase, then CT_PPr).
+_AFTER_BORDER = (
+    "w:shd", "w:tabs", "w:suppressAutoHyphens", "w:kinsoku", "w:wordWrap", "w:overflowPunct",
+    "w:topLinePunct", "w:autoSpaceDE", "w:autoSpaceDN", "w:bidi", "w:adjustRightInd", "w:snapToGrid",
+    "w:spacing", "w:ind", "w:contextualSpacing", "w:mirrorIndents", "w:suppressOverlap", "w:jc",
+    "w:textDirection", "w:textAlignment", "w:textboxTightWrap", "w:outlineLvl", "w:divId", "w:cnfStyle",
+    "w:rPr", "w:sectPr", "w:pPrChange",
+)
 
 _base: bytes | None = None
 
 
 def _plain_font(rpr) -> None:
     """Name FONT in a run-properties element and drop the theme fonts that would override it."""
-    fonts = rpr.find(qn("w:rFonts"))
-    if fonts is None:
-        fonts = OxmlElement("w:rFonts")
-        rpr.insert(0, fonts)
+    fonts = rpr.get_or_add_rFonts()
     for attribute in _THEME_ATTRIBUTES:
         fonts.attrib.pop(qn(attribute), None)
     for attribute in ("w:ascii", "w:hAnsi", "w:cs"):
@@ -72,7 +77,8 @@ def _bottom_rule(style) -> None:
     for key, value in (("w:val", "single"), ("w:sz", "6"), ("w:space", "6"), ("w:color", "444444")):
         bottom.set(qn(key), value)
     borders.append(bottom)
-    ppr.append(borders)
+    # Word insists on the schema's order of paragraph properties: the border goes before these.
+    ppr.insert_element_before(borders, *_AFTER_BORDER)
 
 
 def _spacing(style, before=0, after=0, line=LINE) -> None:
