@@ -20,13 +20,11 @@ import select
 import threading
 import time
 import zipfile
-from collections.abc import Mapping
 from pathlib import Path
 
 from . import audit, clock, jobs, letters, requests
 from .db import loads, transaction
 from .errors import Invalid, NotFound
-from .filestore import LocalStore
 
 FORMATS = ("pdf", "docx")
 JOB_KIND = "campaign.letters"
@@ -405,22 +403,13 @@ def _render_in_pool(pending_letters, workers, folder, letter_for, finish, fail, 
                 finish(agency_id, letter, files)
 
 
-def _store_and_templates(instance) -> tuple:
-    """The file store letters go to and the letter templates folder, from an instance (or, until
-    every caller passes one, a configuration mapping)."""
-    if isinstance(instance, Mapping):
-        return LocalStore(instance["FILES_DIR"]), letters.templates_dir(instance)
-    return instance.store, instance.letter_templates
-
-
 @jobs.handler(JOB_KIND, label="Campaign letters")
 def run_letters_job(instance, job) -> dict:
     """The job ``campaign.letters``: run (or resume) a campaign's letters, reporting progress."""
-    files, folder = _store_and_templates(instance)
     payload = job.payload
     today = dt.date.fromisoformat(payload["letter_date"]) if payload.get("letter_date") else None
     result = run(
-        job.db, payload["campaign_id"], files=files, folder=folder, workers=payload.get("workers"),
+        job.db, payload["campaign_id"], files=instance.store, folder=instance.letter_templates, workers=payload.get("workers"),
         today=today, hold=job.renew,
         on_progress=lambda done, total, errors: job.progress(
             done, total, f"{done} of {total} agencies done" + (f", {len(errors)} error(s)" if errors else "")),

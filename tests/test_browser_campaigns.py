@@ -46,8 +46,7 @@ def test_campaign_page_follows_the_job_and_shows_the_letters_when_done(page, db,
     page.evaluate("window.stillTheSamePage = true")
 
     # A job runner (the scheduler's, in the app) takes the job while the page is open.
-    runner = threading.Thread(target=jobs.run_once, args=({"DATABASE": demo.config["DATABASE"],
-                                                          "FILES_DIR": demo.config["FILES_DIR"]},))
+    runner = threading.Thread(target=jobs.run_once, args=(demo.extensions["foia"],))
     runner.start()
     expect(section.locator("[data-field=status]")).to_have_text("done", timeout=60000)
     runner.join(60)

@@ -40,8 +40,9 @@ def counts(db):
     )
 
 
-def config_of(app) -> dict:
-    return {"DATABASE": app.config["DATABASE"], "FILES_DIR": app.config["FILES_DIR"]}
+def instance_of(app):
+    """What the job runner hands the handlers: the app's instance."""
+    return app.extensions["foia"]
 
 
 @pytest.mark.slow
@@ -54,7 +55,7 @@ def test_thirty_agencies_three_states(app, cdb):
     job_id = campaigns.start(cdb, campaign_id, workers=2)
     assert campaigns.progress(cdb, campaign_id)["status"] == "queued"
     seen = []
-    outcome = jobs.run_one(config_of(app), job_id, listener=lambda done, total, message: seen.append((done, total)))
+    outcome = jobs.run_one(instance_of(app), job_id, listener=lambda done, total, message: seen.append((done, total)))
     assert (outcome.state, outcome.attempts) == ("done", 1)
     result = campaigns.progress(cdb, campaign_id)
     assert result["status"] == "done" and result["done"] == 30 and result["errors"] == []
@@ -81,7 +82,7 @@ def test_thirty_agencies_three_states(app, cdb):
 
     # Running it again adds nothing.
     again = campaigns.start(cdb, campaign_id, workers=2)
-    assert again != job_id and jobs.run_one(config_of(app), again).state == "done"
+    assert again != job_id and jobs.run_one(instance_of(app), again).state == "done"
     assert campaigns.progress(cdb, campaign_id)["done"] == 30 and counts(cdb) == (30, 60)
 
 
@@ -147,7 +148,7 @@ def test_errors_are_listed_per_agency(app, cdb):
     cdb["settings"].delete("requester")
     campaign_id = campaigns.create(cdb, name="x", template="ring-partnership", states=["PA"])
     campaigns.start(cdb, campaign_id, workers=0)
-    assert [o.state for o in jobs.run_once(config_of(app))] == ["done"]
+    assert [o.state for o in jobs.run_once(instance_of(app))] == ["done"]
     result = campaigns.progress(cdb, campaign_id)
     assert result["status"] == "done" and result["done"] == 0 and len(result["errors"]) == 10
     assert result["errors"][0]["agency"].endswith("(PA)")
@@ -155,7 +156,7 @@ def test_errors_are_listed_per_agency(app, cdb):
     assert result["job"]["message"] == "0 of 10 agencies done, 10 error(s)"
     letters.save_requester(cdb, REQUESTER)
     campaigns.start(cdb, campaign_id, workers=0)
-    assert [o.state for o in jobs.run_once(config_of(app))] == ["done"]
+    assert [o.state for o in jobs.run_once(instance_of(app))] == ["done"]
     result = campaigns.progress(cdb, campaign_id)
     assert result["done"] == 10 and result["errors"] == []
 
@@ -170,7 +171,7 @@ def test_start_queues_one_run_per_campaign_and_fixes_the_letter_date(app, cdb):
     assert counts(cdb) == (0, 0)  # nothing is made until a runner takes the job
     assert campaigns.all_campaigns(cdb)[0]["status"] == "queued"
     # A runner on a later day still dates the letters as of the day the run was asked for.
-    outcomes = jobs.run_once(config_of(app), now=dt.datetime(2026, 9, 17, 9, 0))
+    outcomes = jobs.run_once(instance_of(app), now=dt.datetime(2026, 9, 17, 9, 0))
     assert [o.state for o in outcomes] == ["done"]
     assert campaigns.all_campaigns(cdb)[0]["status"] == "done"
     pdf = campaigns.campaign_letters(cdb, campaign_id, "pdf")[0]
@@ -204,7 +205,7 @@ def test_web_campaign_flow(app, wclient, cdb):
     assert counts(cdb) == (0, 0)
     page = wclient.get(f"/campaigns/{campaign_id}").get_data(as_text=True)
     assert "Waiting for the background runner to start." in page
-    assert [o.state for o in jobs.run_once(config_of(app))] == ["done"]
+    assert [o.state for o in jobs.run_once(instance_of(app))] == ["done"]
     state = wclient.get(f"/campaigns/{campaign_id}/progress").get_json()
     assert (state["status"], state["done"], state["total"], state["errors"]) == ("done", 4, 4, [])
     assert state["letters"] == {"pdf": 4, "docx": 4} and state["job"]["state"] == "done"
@@ -221,7 +222,7 @@ def test_web_campaign_flow(app, wclient, cdb):
     resumed = wclient.post(f"/campaigns/{campaign_id}/run")
     assert resumed.status_code == 303
     assert wclient.post(f"/campaigns/{campaign_id}/run").status_code == 303  # already queued: the same job
-    assert [o.state for o in jobs.run_once(config_of(app))] == ["done"]
+    assert [o.state for o in jobs.run_once(instance_of(app))] == ["done"]
     assert counts(cdb) == (4, 8)
     assert len(jobs.listing(cdb, kind="campaign.letters")) == 2
 
@@ -236,7 +237,7 @@ def test_double_submitted_campaign_form_creates_one_campaign(app, wclient, cdb):
     assert cdb.execute("SELECT count(*) FROM campaigns WHERE name = 'Twice'").fetchone()[0] == 1
     campaign_id = int(first.headers["Location"].rstrip("/").split("/")[-1])
     assert len(jobs.listing(cdb)) == 1
-    assert [o.state for o in jobs.run_once(config_of(app))] == ["done"]
+    assert [o.state for o in jobs.run_once(instance_of(app))] == ["done"]
     per_agency = cdb.execute("SELECT max(n) FROM (SELECT count(*) AS n FROM requests WHERE campaign_id = ? "
                              "GROUP BY agency_id)", [campaign_id]).fetchone()[0]
     assert per_agency == 1
@@ -299,8 +300,8 @@ def test_campaign_survives_its_runner_killed_mid_way(app, cdb, instance):
     assert campaigns.progress(cdb, campaign_id)["status"] == "running"
 
     # Until the dead runner's lease runs out, nobody else takes the job; then the next runner does.
-    assert jobs.run_once(config_of(app)) == []
-    outcomes = jobs.run_once(config_of(app), now=dt.datetime(2026, 9, 15, 10, 0) + jobs.LEASE + dt.timedelta(seconds=1))
+    assert jobs.run_once(instance_of(app)) == []
+    outcomes = jobs.run_once(instance_of(app), now=dt.datetime(2026, 9, 15, 10, 0) + jobs.LEASE + dt.timedelta(seconds=1))
     assert [(o.id, o.state, o.attempts) for o in outcomes] == [(job_id, "done", 2)]
     state = campaigns.progress(cdb, campaign_id)
     assert (state["status"], state["done"], state["total"], state["errors"]) == ("done", 30, 30, [])

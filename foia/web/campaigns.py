@@ -5,21 +5,14 @@ runner of the scheduler does the work, and the page shows the job's progress.
 """
 import tempfile
 
-from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, send_file, url_for
 
 from .. import agencies, campaigns, errors, letters
-from ..filestore import LocalStore
 from ..laws import NAMES
-from . import actor_id, get_db
+from . import actor_id, get_db, instance
 from .letters import form_options
 
 bp = Blueprint("campaigns", __name__, url_prefix="/campaigns")
-
-
-def _files():
-    """The one file store (the app's instance's, else the configured folder)."""
-    instance = current_app.extensions.get("foia")
-    return instance.store if instance is not None else LocalStore(current_app.config["FILES_DIR"])
 
 
 @bp.get("/")
@@ -31,7 +24,7 @@ def _new_form(values, options, error=None, status=200):
     db = get_db()
     return render_template(
         "campaigns/new.html", values=values, options=options, error=error,
-        templates=letters.list_templates(letters.templates_dir(current_app.config)),
+        templates=letters.list_templates(instance().letter_templates),
         categories=letters.categories(), kinds=agencies.KINDS, states=agencies.states_in_use(db),
         state_names=NAMES,
     ), status
@@ -53,7 +46,7 @@ def create():
         campaign_id = campaigns.create(
             db, name=values["name"], template=values["template"], options=options, states=values["states"],
             kind=values["kind"], ring_partners=values["ring_partners"], pasted=values["pasted"],
-            actor=actor_id(), folder=letters.templates_dir(current_app.config),
+            actor=actor_id(), folder=instance().letter_templates,
             submission_key=request.form.get("form_key") or None,
         )
     except ValueError as e:  # errors.Invalid, or the letters' error for a bad option
@@ -100,7 +93,7 @@ def download_zip(campaign_id):
     if fmt not in (None,) + campaigns.FORMATS:
         raise errors.Invalid("format", "The format must be pdf or docx.")
     spooled = tempfile.SpooledTemporaryFile(max_size=64 * 1024 * 1024)
-    count = campaigns.write_zip(db, campaign_id, _files(), spooled, fmt)
+    count = campaigns.write_zip(db, campaign_id, instance().store, spooled, fmt)
     if not count:
         raise errors.NotFound("This campaign has no letters yet.")
     spooled.seek(0)
