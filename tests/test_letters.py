@@ -216,6 +216,9 @@ def test_docx_headings_resolve_to_the_pdf_font(ldb):
     assert pdf_names == {fc_family("Times New Roman").replace(" ", "")}, pdf_names
     styles_xml = document.styles.element.xml
     assert "asciiTheme" not in styles_xml and "majorHAnsi" not in styles_xml
+    # The letterhead's rule sits where the schema orders paragraph borders (Word refuses otherwise).
+    order = [child.tag.split("}")[1] for child in document.styles["Letterhead"].element.pPr]
+    assert order == ["pBdr", "spacing", "jc"], order
 
 
 def test_chosen_categories_only(ldb):
