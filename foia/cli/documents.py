@@ -5,14 +5,14 @@ import click
 
 from .. import documents, exports, filerefs
 from ..errors import FoiaError, NotFound
-from ..filestore import LocalStore, human_size
-from . import echo_json, fail, load_config, main, open_db
+from ..filestore import human_size
+from . import current_instance, echo_json, fail, main, open_db
 from .deadlines import export_group
 
 
 def _open():
-    config = load_config()
-    return open_db(config), LocalStore(config["FILES_DIR"]), config
+    instance = current_instance()
+    return open_db(), instance.store, instance.config
 
 
 def _type_choice():

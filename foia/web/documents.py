@@ -12,8 +12,8 @@ from markupsafe import Markup, escape
 
 from .. import documents, exports
 from ..errors import Conflict, Invalid
-from ..filestore import LocalStore, human_size
-from . import actor_id, get_db, page_number, wants_json
+from ..filestore import human_size
+from . import actor_id, get_db, instance, page_number, wants_json
 
 bp = Blueprint("documents", __name__)
 
@@ -38,9 +38,8 @@ def _events(db, request_id) -> list[dict]:
 
 
 def get_store():
-    """The instance's file store (the app's ``Instance`` once it is there, else the configured folder)."""
-    instance = current_app.extensions.get("foia")
-    return instance.store if instance is not None else LocalStore(current_app.config["FILES_DIR"])
+    """The instance's one file store."""
+    return instance().store
 
 
 def _request_page(request_id) -> str:
