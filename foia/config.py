@@ -91,18 +91,6 @@ def instance_path(environ: Mapping[str, str] | None = None) -> Path:
     return Path(environ.get("FOIA_INSTANCE") or "instance").resolve()
 
 
-# Transitional: the configuration loaded last, for the callers not yet given their instance's config
-# (foia/deadlines/settings.py, foia/reminders.py). Removed once they are; new code must not use it.
-_current: dict | None = None
-
-
-def current() -> dict:
-    """The configuration this process loaded last (transitional; see ``_current``)."""
-    if _current is not None:
-        return _current
-    return {**DEFAULTS, **from_environ(os.environ)}
-
-
 def load(instance: Path, overrides: Mapping | None = None, environ: Mapping[str, str] | None = None) -> dict:
     """The effective configuration for an instance folder (created if missing)."""
     instance = Path(instance)
@@ -115,8 +103,6 @@ def load(instance: Path, overrides: Mapping | None = None, environ: Mapping[str,
     config.setdefault("FILES_DIR", str(instance / "files"))
     config.setdefault("LETTERS_DIR", str(instance / "letters"))
     config.setdefault("SECRET_KEY", secret_key(instance))
-    global _current
-    _current = config
     return config
 
 

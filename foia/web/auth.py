@@ -37,9 +37,9 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFProtect
 
-from .. import accounts, audit, clock
+from .. import accounts, audit
 from ..errors import FoiaError, Invalid
-from . import get_db, safe_next
+from . import get_db, instance, safe_next
 
 bp = Blueprint("auth", __name__)
 
@@ -201,7 +201,7 @@ def _session_expired() -> bool:
         started = dt.datetime.fromisoformat(started)
     except (TypeError, ValueError):
         return True
-    return clock.now() - started > current_app.config.get("LOGIN_MAX_AGE", LOGIN_MAX_AGE)
+    return instance().now() - started > current_app.config.get("LOGIN_MAX_AGE", LOGIN_MAX_AGE)
 
 
 def guard():
@@ -298,15 +298,15 @@ def login():
         email = request.form.get("email", "")[:accounts.MAX_EMAIL]
         try:
             row = accounts.authenticate(get_db(), email, request.form.get("password", ""), ip=_ip(),
-                                        now=clock.now())
+                                        now=instance().now())
         except accounts.Throttled as e:
             error, status = str(e), 429
         except accounts.LoginError as e:
             error, status = str(e), 401
         else:
             session.clear()  # nothing from before sign-in carries over
-            login_user(User(row, accounts.start_session(get_db(), row["id"], _ip())))
-            session["login_at"] = clock.stamp()
+            login_user(User(row, accounts.start_session(get_db(), row["id"], _ip(), instance().now())))
+            session["login_at"] = instance().stamp()
             return redirect(next_url, code=303)
     response = render_template("auth/login.html", error=error, email=email, next=next_url)
     return response, status
@@ -315,7 +315,7 @@ def login():
 @bp.post("/logout")
 def logout():
     user_id = current_user.id
-    accounts.end_session(get_db(), current_user.session_token)
+    accounts.end_session(get_db(), current_user.session_token, instance().now())
     logout_user()
     session.clear()
     audit.record(get_db(), "logout", user_id=user_id, object_type="user", object_id=user_id, ip=_ip())
@@ -347,8 +347,8 @@ def change_password():
     except FoiaError as e:
         return _account_page(400, password_error=str(e))
     # Every session ended with the password change: this one continues as a new session.
-    login_user(User(accounts.get(db, current_user.id), accounts.start_session(db, current_user.id, _ip())))
-    session["login_at"] = clock.stamp()
+    login_user(User(accounts.get(db, current_user.id), accounts.start_session(db, current_user.id, _ip(), instance().now())))
+    session["login_at"] = instance().stamp()
     flash("Password changed. Other sessions have been signed out.")
     return redirect(url_for("auth.account"), code=303)
 
