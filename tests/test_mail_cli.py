@@ -75,7 +75,12 @@ def test_poll_without_a_mailbox_says_so(runner, instance):
     assert result.exit_code == 1 and "FOIA_IMAP_HOST is not set" in result.output
 
 
-def test_every_mail_command_has_help(runner):
+def test_every_mail_command_and_option_has_help(runner):
+    import click
+
     group = foia.cli.main.commands["mail"]
     for name, command in group.commands.items():
         assert command.help, name
+        for param in command.params:
+            if isinstance(param, click.Option):
+                assert param.help, f"foia mail {name} {param.opts} has no help"

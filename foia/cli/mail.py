@@ -85,8 +85,8 @@ def classify(file, as_json):
 
 
 @mail_group.command("inbox")
-@click.option("--json", "as_json", is_flag=True)
-@click.option("--limit", default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the queue as JSON.")
+@click.option("--limit", default=50, show_default=True, help="How many messages to list, newest first.")
 def inbox(as_json, limit):
     """The review queue: messages no request could be found for."""
     _, db = _open()
@@ -104,7 +104,7 @@ def inbox(as_json, limit):
 
 @mail_group.command("show")
 @click.argument("message_id", type=int)
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the whole message row as JSON.")
 def show(message_id, as_json):
     """One message: where it was filed and why, and the event it suggests."""
     _, db = _open()
