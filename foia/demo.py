@@ -62,12 +62,13 @@ REQUESTS = [
 ]
 
 
-def load(db, *, actor=None) -> dict:
-    """Load the demo agencies and requests; returns counts of what was added."""
+def load(db, *, config=None, today: dt.date | None = None, actor=None) -> dict:
+    """Load the demo agencies and requests, dated back from ``today`` and computed with the
+    instance's ``config``; returns counts of what was added."""
     report = agencies.import_csv(db, DEMO_AGENCIES, actor=actor)
     if not letters.requester(db)["name"]:
         letters.save_requester(db, DEMO_REQUESTER)
-    today = clock.today()
+    today = today or clock.today()
     added = 0
     for n, (agency_name, title, timeline) in enumerate(REQUESTS, start=1):
         key = f"demo-{n}"
@@ -79,7 +80,7 @@ def load(db, *, actor=None) -> dict:
         request_id = requests.create_request(
             db, agency_id=agency["id"], title=title, description=DESCRIPTION, actor=actor,
             submission_key=key, filed_on=first_on if first_kind == "filed" else None,
-            method="portal" if "portal" in timeline[0][2] else "email",
+            method="portal" if "portal" in timeline[0][2] else "email", config=config,
         )
         for kind, days, note, data in timeline:
             if kind == first_kind and days == first_days:
@@ -87,6 +88,6 @@ def load(db, *, actor=None) -> dict:
                     db.execute("UPDATE events SET note = ? WHERE request_id = ? AND kind = ?", [note, request_id, kind])
                 continue
             requests.add_event(db, request_id, kind, today - dt.timedelta(days=days), note=note,
-                               data=data, actor=actor)
+                               data=data, actor=actor, config=config)
         added += 1
     return {"agencies": report.summary(), "requests_added": added}

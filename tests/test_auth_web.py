@@ -1,10 +1,13 @@
 """Sign-in, sessions, CSRF, roles, API tokens, hostile input and security headers, over HTTP."""
 import datetime as dt
 import hashlib
+import io
 import re
 
 import pytest
+from flask import send_file
 from flask.json.tag import TaggedJSONSerializer
+from flask_login import login_user
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
 from foia import accounts, clock, create_app
@@ -501,3 +504,19 @@ def test_login_max_age_is_configurable(instance, monkeypatch):
     clock.set_now(clock.now() + dt.timedelta(minutes=2))
     assert client.get("/").status_code == 302
     db.conn.close()
+
+
+def test_signed_in_pages_are_not_stored_and_downloads_are_private(app, users, db):
+    client = signed_in_client(app, "member")
+    for path in ("/", "/requests/", "/account"):
+        assert client.get(path).headers["Cache-Control"] == "no-store", path
+    static = client.get("/static/style.css")
+    assert static.headers.get("Cache-Control") != "no-store"  # public files stay cacheable
+    static.close()
+    client.post("/logout")
+    assert app.test_client().get("/archive").headers.get("Cache-Control") != "no-store"  # public, cacheable
+    with app.test_request_context("/letters/1/download"):
+        login_user(auth.User(accounts.get(db, users["member"])))
+        response = auth.security_headers(send_file(io.BytesIO(b"%PDF-"), mimetype="application/pdf",
+                                                   as_attachment=True, download_name="letter.pdf"))
+        assert response.headers["Cache-Control"] == "private, no-cache"

@@ -19,7 +19,7 @@ def init(instance, with_demo):
     recompute.everything(database, config=instance.config, today=instance.today())  # the laws may have changed
     click.echo(f"Database ready: {instance.db_path} ({count} jurisdictions)")
     if with_demo:
-        result = demo.load(database)
+        result = demo.load(database, config=instance.config, today=instance.today())
         click.echo(f"Demo agencies: {result['agencies']}; demo requests added: {result['requests_added']}")
         created = accounts.ensure_demo_admin(database)
         if created:
