@@ -74,3 +74,15 @@ def test_domain_module_imports_without_flask(module):
     code = f"import sys, {module}; assert 'flask' not in sys.modules, 'flask was imported'"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_flask_finds_the_app_and_wsgi_builds_it(tmp_path):
+    env = {"PATH": str(pathlib.Path(sys.executable).parent), "FOIA_INSTANCE": str(tmp_path / "instance")}
+    flask = pathlib.Path(sys.executable).parent / "flask"
+    routes = subprocess.run([str(flask), "--app", "foia", "routes"], capture_output=True, text=True, env=env,
+                            cwd=tmp_path, timeout=120)
+    assert routes.returncode == 0, routes.stderr[-2000:]
+    assert "requests.show" in routes.stdout and "<id:user_id>" in routes.stdout
+    wsgi = subprocess.run([sys.executable, "-c", "import foia.wsgi; print(foia.wsgi.app.name)"], capture_output=True,
+                          text=True, env=env, cwd=tmp_path, timeout=120)
+    assert wsgi.returncode == 0 and wsgi.stdout.strip() == "foia", wsgi.stderr[-2000:]
