@@ -265,6 +265,14 @@ def test_a_heavy_page_stops_at_the_time_limit(tmp_path):
     assert wall.error == "Text not extracted: limit reached (time: reading took longer than 1 seconds)."
 
 
+def test_a_reader_over_the_memory_limit_is_stopped_and_says_so(tmp_path):
+    path = tmp_path / "one.pdf"
+    path.write_bytes(pages_pdf(b"3 0 R", 1))
+    assert documents.extract_file(path, "application/pdf").text == "Hello"
+    starved = documents.extract_file(path, "application/pdf", ExtractLimits(memory=16 * 1024 * 1024))
+    assert starved.error == "Text not extracted: limit reached (memory: reading needed more than 16 MB)."
+
+
 # --- zip bombs of many small members; e-mails with thousands of attachments -----------------
 
 def test_many_small_members_cannot_add_up_to_a_bomb(env):

@@ -236,6 +236,8 @@ def extract_docx(f) -> Extracted:
     out = Extracted()
     try:
         document = docx.Document(f)
+    except MemoryError:
+        raise
     except Exception as e:  # python-docx raises many kinds for a broken package
         out.error = f"The DOCX file is damaged; its text could not be read ({type(e).__name__}: {e})."
         return out
