@@ -351,3 +351,22 @@ def test_ocr_reads_a_scanned_pdf(env):
     documents.ocr_document(env["db"], env["store"], added.id)
     doc = documents.get(env["db"], added.id)
     assert doc["needs_ocr"] == 0 and "4471" in doc["text"]
+
+
+@pytest.mark.skipif(not documents.ocr_available(), reason="tesseract or pdftoppm is not installed (OCR is optional)")
+def test_ocr_reads_a_scan_page_by_page_and_never_twice(env):
+    from PIL import Image, ImageDraw, ImageFont
+
+    pages = []
+    for text in ("FIRST PAGE 1203", "SECOND PAGE 5610"):
+        image = Image.new("L", (1200, 300), 255)
+        ImageDraw.Draw(image).text((40, 100), text, fill=0, font=ImageFont.load_default(size=72))
+        pages.append(image)
+    out = io.BytesIO()
+    pages[0].save(out, "PDF", resolution=150, save_all=True, append_images=pages[1:])
+    added = add(env, out.getvalue(), "two-page-scan.pdf")
+    seen = []
+    text = documents.ocr_document(env["db"], env["store"], added.id, progress=lambda done, total: seen.append((done, total)))
+    assert seen == [(1, 2), (2, 2)] and "1203" in text and "5610" in text
+    assert documents.ocr_document(env["db"], env["store"], added.id) == ""  # a re-run appends nothing
+    assert documents.get(env["db"], added.id)["text"].count("1203") == 1

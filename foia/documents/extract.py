@@ -47,7 +47,7 @@ ZIP_LIMITS = ZipLimits()
 class ExtractLimits:
     """Limits on reading one PDF or DOCX (applied by :mod:`.sandbox`)."""
 
-    seconds: float = 120.0  # wall-clock time
+    seconds: float = 90.0  # wall-clock time; under the job runner's lease (foia.jobs.LEASE)
     cpu_seconds: int = 60
     memory: int = 1024 * 1024 * 1024  # address space of the child process, bytes
     pages: int = 5000

@@ -24,7 +24,7 @@ from .sniff import IMAGE_TYPES
 
 OCR_JOB = "document.ocr"
 MAX_OCR_PAGES = 500  # pages of one PDF rendered for OCR
-TIMEOUT = 600  # seconds for one page (or the rendering of the PDF)
+TIMEOUT = 90  # seconds for one step (rendering one page, reading one page): under the job's lease
 
 
 def ocr_available(mime: str = "application/pdf") -> bool:
@@ -66,9 +66,25 @@ def _tesseract(image: Path, timeout: int) -> str:
     return done.stdout.decode("utf-8", "replace")
 
 
+def _render_page(source: Path, number: int, out: Path, timeout: int) -> Path | None:
+    """Page ``number`` of the PDF as a PNG, or None past the last page."""
+    prefix = out / f"page-{number:05}"
+    done = subprocess.run(["pdftoppm", "-r", "300", "-gray", "-png", "-singlefile", "-f", str(number),
+                           "-l", str(number), str(source), str(prefix)],
+                          capture_output=True, timeout=timeout, check=False)
+    image = prefix.with_suffix(".png")
+    if done.returncode == 0 and image.is_file():
+        return image
+    if number > 1 and b"page range" in done.stderr.lower():
+        return None
+    raise RuntimeError(f"pdftoppm could not render page {number} of the PDF: "
+                       f"{done.stderr.decode('utf-8', 'replace').strip()[:300]}")
+
+
 def ocr_document(db, store, doc_id, *, actor=None, timeout: int = TIMEOUT, progress=None) -> str:
     """Read the text of a scanned PDF or an image with Tesseract and store it; returns the text
-    read ("" if the document was read before). ``progress(done, total)`` is called per page."""
+    read ("" if the document was read before). A PDF is rendered and read one page at a time, each
+    step within ``timeout`` seconds; ``progress(done, total)`` is called after each page."""
     doc = get(db, doc_id)
     if doc["ocr_done"]:
         return ""
@@ -78,20 +94,21 @@ def ocr_document(db, store, doc_id, *, actor=None, timeout: int = TIMEOUT, progr
         source = tmp / "source"
         with store.open(doc["sha256"]) as f, open(source, "wb") as out:
             shutil.copyfileobj(f, out)
-        if doc["mime"] == "application/pdf":
-            done = subprocess.run(["pdftoppm", "-r", "300", "-gray", "-png", "-f", "1", "-l", str(MAX_OCR_PAGES),
-                                   str(source), str(tmp / "page")],
-                                  capture_output=True, timeout=timeout, check=False)
-            if done.returncode != 0:
-                raise RuntimeError(f"pdftoppm could not render the PDF: {done.stderr.decode('utf-8', 'replace')[:300]}")
-            images = sorted(tmp.glob("page-*.png"))
-        else:
-            images = [source]
         texts = []
-        for number, image in enumerate(images, 1):
-            texts.append(_tesseract(image, timeout))
+        if doc["mime"] == "application/pdf":
+            total = min(doc["pages"] or MAX_OCR_PAGES, MAX_OCR_PAGES)
+            for number in range(1, total + 1):
+                image = _render_page(source, number, tmp, timeout)
+                if image is None:
+                    break
+                texts.append(_tesseract(image, timeout))
+                image.unlink()
+                if progress is not None:
+                    progress(number, total)
+        else:
+            texts.append(_tesseract(source, timeout))
             if progress is not None:
-                progress(number, len(images))
+                progress(1, 1)
         text = clean_text("\n\n".join(texts))
     existing = doc["text"] or ""
     combined = clean_text((existing + "\n\n" + text) if existing.strip() else text)
