@@ -151,3 +151,12 @@ def test_the_dashboard_counts_what_waits(client, mail):
     page = client.get("/").get_data(as_text=True)
     assert "1 message waiting for review" in page and "1 suggested event to confirm" in page
     assert "Extension claimed" in page
+
+
+def test_the_review_queue_pages_by_50(client, mail):
+    for n in range(51):
+        file(mail, message(frm=f"p{n}@example.net", subject=f"Note {n}", body="Hello", msgid=f"<page{n}@x>"))
+    first = client.get("/mail/").get_data(as_text=True)
+    assert "Note 50" in first and "Note 1<" in first and "Note 0<" not in first and "Older" in first
+    second = client.get("/mail/?page=2").get_data(as_text=True)
+    assert "Note 0<" in second and "Newer" in second and "Older" not in second

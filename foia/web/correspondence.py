@@ -15,11 +15,12 @@ from ..requests import get as requests_get
 from .. import campaigns, mail
 from ..correspondence import ingest, read, receive, send, store, tokens
 from ..filestore import LocalStore
-from . import actor_id, get_db, safe_next
+from . import actor_id, get_db, page_number, safe_next
 
 bp = Blueprint("correspondence", __name__, url_prefix="/mail")
 
 MAX_HIGHLIGHTS = 12
+REVIEW_PAGE = 50  # messages of the review queue per page
 
 
 def _db():
@@ -107,8 +108,11 @@ def _form_errors(e: errors.FoiaError) -> dict:
 def inbox():
     db = _db()
     config = current_app.config
+    page = page_number()
+    queue = store.review_queue(db, limit=REVIEW_PAGE + 1, offset=(page - 1) * REVIEW_PAGE)
     return render_template(
-        "correspondence/inbox.html", queue=store.review_queue(db), counts=store.counts(db),
+        "correspondence/inbox.html", queue=queue[:REVIEW_PAGE], page=page, has_next=len(queue) > REVIEW_PAGE,
+        counts=store.counts(db),
         broken=store.broken_addresses(db), polling=receive.status(config),
         can_poll=receive.is_configured(config), poll_job=jobs.latest(db, receive.POLL_JOB),
         STATE_LABELS=store.STATE_LABELS,
