@@ -281,6 +281,15 @@ def test_mail_off_skips_email_visibly_and_keeps_the_inbox(ddb):
     assert "app only" in mail.status({})
 
 
+def test_no_configuration_means_the_defaults_with_mail_off(ddb):
+    owner = add_user(ddb, "ana@example.org")
+    due_request(ddb, owner)
+    report = reminders.dispatch_due(ddb, T("2026-09-11T09:00:00"))
+    assert (report.sent, report.skipped) == (1, 1)
+    [note] = reminders.inbox(ddb, owner)
+    assert note["body"].rstrip().endswith("http://127.0.0.1:5000/requests/1")  # the default BASE_URL
+
+
 def test_catch_up_after_the_dispatcher_was_stopped(ddb, smtp):
     owner = add_user(ddb, "ana@example.org")
     due_request(ddb, owner)

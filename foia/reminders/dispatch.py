@@ -19,6 +19,7 @@ import logging
 import uuid
 
 from .. import clock, mail, recompute
+from ..config import DEFAULTS
 from ..db import transaction
 from ..deadlines.settings import load_settings
 from . import messages
@@ -217,9 +218,10 @@ def dispatch_due(db, now=None, sender=None, config: dict | None = None, *, limit
 
     ``sender`` is a factory ``sender(config)`` returning a context manager with
     ``send(to, subject, body)`` (default: :class:`foia.mail.Connection`); ``config`` is the
-    instance's configuration (SMTP, ``BASE_URL``, reminder settings).
+    instance's configuration (SMTP, ``BASE_URL``, reminder settings; None: the defaults, mail off).
     """
     moment = _moments(now)
+    config = DEFAULTS if config is None else config
     settings = load_settings(db, config)
     report = Report()
     for _ in range(100_000):  # bounded: each round claims and settles up to ``limit`` reminders
