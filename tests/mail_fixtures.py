@@ -190,6 +190,8 @@ userdb {{
 def dovecot():
     if not os.path.exists(DOVECOT):
         pytest.skip("dovecot is not installed (Debian package dovecot-imapd): no IMAP server to test against")
+    if not shutil.which("openssl"):
+        pytest.skip("openssl is not installed (Debian package openssl): no certificate for the IMAP server")
     # Its own folder, readable by the unprivileged users dovecot switches to (pytest's tmp_path is not).
     root = Path(tempfile.mkdtemp(prefix="foia-dovecot-"))
     os.chmod(root, 0o755)
