@@ -103,11 +103,17 @@ def ingest(db, store):
     finish(db, claim)
 
 
-def unreferenced(db, store) -> list[str]:
-    """Stored files no row refers to (some may belong to an ingest in progress)."""
+def referenced_hashes(db) -> set[str]:
+    """Every SHA-256 a committed row refers to (documents, letters, messages)."""
     used: set[str] = set()
     for table, column in _tables(db):
         used.update(r[0] for r in db.execute(f"SELECT DISTINCT [{column}] FROM [{table}]"))
+    return used
+
+
+def unreferenced(db, store) -> list[str]:
+    """Stored files no row refers to (some may belong to an ingest in progress)."""
+    used = referenced_hashes(db)
     return [sha256 for sha256 in store.stored() if sha256 not in used]
 
 

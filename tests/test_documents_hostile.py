@@ -429,3 +429,14 @@ def test_hostile_filters_answer_with_a_message_not_an_error(env, client, query):
         assert response.status_code == 200, (path, query, response.status_code)
     if query.startswith("agency"):
         assert "Choose one from the list." in client.get(f"/search?{query}").get_data(as_text=True)
+
+
+def test_verify_checks_the_letters_in_the_same_store(env):
+    from foia import letters
+
+    letters.save_requester(env["db"], {"name": "Jo Requester", "email": "jo@example.org", "address": "1 Main St"})
+    letter = letters.generate(env["db"], env["request_id"], "pdf", env["store"])
+    assert documents.verify(env["db"], env["store"]) == []
+    env["store"].delete(letter["sha256"])
+    problems = documents.verify(env["db"], env["store"])
+    assert [(p["sha256"], p["kind"], p["documents"]) for p in problems] == [(letter["sha256"], "missing", [])]

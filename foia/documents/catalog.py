@@ -1,6 +1,6 @@
 """Reading and changing document rows: one document, a request's documents, type and publishing,
 and the integrity check of the stored files behind them."""
-from .. import audit, clock
+from .. import audit, clock, filerefs
 from ..db import transaction
 from ..errors import NotFound
 from .checks import check_type
@@ -88,13 +88,14 @@ def unpublish(db, doc_id, *, actor=None) -> None:
 
 def verify(db, store) -> list[dict]:
     """Re-hash every stored file; each problem (``mismatch`` or ``missing``) with the documents
-    that refer to the file."""
+    that refer to the file. Files of letters and messages (the same store) are checked too."""
     refs: dict = {}
     for row in db.query("SELECT id, sha256 FROM documents ORDER BY id"):
         refs.setdefault(row["sha256"], []).append(row["id"])
+    expected = set(refs) | filerefs.referenced_hashes(db)
     return [
         {"sha256": p.sha256, "kind": p.kind, "detail": p.detail, "documents": refs.get(p.sha256, [])}
-        for p in store.verify_all(refs)
+        for p in store.verify_all(expected)
     ]
 
 
