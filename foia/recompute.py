@@ -216,7 +216,8 @@ def run(instance, job) -> dict:
     """The ``recompute.all`` job. Safe to run again after a crash: it recomputes from the inputs
     as they are, and storing unchanged dates changes nothing."""
     config = getattr(instance, "config", instance)
+    today = instance.today() if hasattr(instance, "today") else None
     errors: list = []
-    count = everything(job.db, config=config, errors=errors,
+    count = everything(job.db, config=config, today=today, errors=errors,
                        progress=lambda done, total, message: job.progress(done, total, message))
     return {"requests": count, "errors": len(errors)}

@@ -125,7 +125,7 @@ def test_feed_url_needs_the_secret_token(web, client, ddb):
 
 def test_feed_and_page_links_use_base_url(web, client, ddb):
     """Links read outside the site come from BASE_URL, never from the Host of the request."""
-    web.config["BASE_URL"] = "https://foia.example.org/"
+    web.extensions["foia"].config["BASE_URL"] = "https://foia.example.org/"  # the instance's setting
     request_id = add_request(ddb, "CA", [("filed", "2026-08-28")])
     recompute.everything(ddb, today=D("2026-09-02"))
     token = ics.token(ddb)

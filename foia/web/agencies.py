@@ -1,7 +1,7 @@
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from .. import agencies, errors, laws, requests
-from . import actor_id, get_db, page_number
+from . import actor_id, get_db, instance, page_number
 
 bp = Blueprint("agencies", __name__, url_prefix="/agencies")
 EDITABLE = ("name", "kind", "city", "county", "state", "records_email", "portal_url", "mailing_address",
@@ -56,7 +56,7 @@ def edit(agency_id):
         closed = request.form.get("closed_days", "")
         values["closed_days"] = [d for d in closed.replace(",", " ").split() if d]
         try:
-            agencies.update(db, agency_id, values, actor=actor_id(), config=current_app.config)
+            agencies.update(db, agency_id, values, actor=actor_id(), config=instance().config)
         except (errors.Invalid, errors.Conflict) as e:
             error = str(e)
             agency = dict(agency, **{k: v for k, v in values.items() if k != "closed_days"})

@@ -1,9 +1,9 @@
 """JSON API: the same data and filters as the pages. Errors (foia.errors) reach the app's one
 handler, which answers JSON: ``{"error", "message", "status", "errors": {field: message}}``."""
-from flask import Blueprint, abort, current_app, jsonify, request
+from flask import Blueprint, abort, jsonify, request
 
 from .. import agencies, laws, requests
-from . import actor_id, get_db, page_number
+from . import actor_id, get_db, instance, page_number
 from .requests import list_args
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -58,7 +58,7 @@ def request_create():
         description=body.get("description", ""), method=body.get("method", "email"),
         tracking_number=body.get("tracking_number", ""), filed_on=body.get("filed_on"),
         owner_id=actor_id(), actor=actor_id(), submission_key=body.get("submission_key"),
-        config=current_app.config)
+        config=instance().config)
     return jsonify(requests.get(db, request_id)), 201
 
 
@@ -69,5 +69,5 @@ def event_create(request_id):
     requests.get(db, request_id)
     event_id = requests.add_event(db, request_id, body.get("kind", ""), body.get("occurred_on"),
                                   note=body.get("note", ""), data=body.get("data"), actor=actor_id(),
-                                  submission_key=body.get("submission_key"), config=current_app.config)
+                                  submission_key=body.get("submission_key"), config=instance().config)
     return jsonify({"id": event_id, "request": requests.get(db, request_id)}), 201

@@ -2,11 +2,11 @@
 settings, and the reminders section of a request page. Thin views over deadlines/reminders/ics."""
 import datetime as dt
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from .. import clock, deadlines, errors, ics, mail, recompute, reminders
-from . import actor_id, get_db
+from .. import deadlines, errors, ics, mail, recompute, reminders
+from . import actor_id, get_db, instance
 from . import safe_next
 from .auth import admin_only, public, self_service
 
@@ -26,10 +26,10 @@ def context() -> dict:
 
 def request_context(db, request_id, today=None) -> dict:
     """What ``deadlines/_request_dates.html`` needs for one request."""
-    today = today or clock.today()
+    today = today or instance().today()
     return {
         "dates": deadlines.for_request(db, request_id, today=today,
-                                       settings=deadlines.load_settings(db, current_app.config)),
+                                       settings=deadlines.load_settings(db, instance().config)),
         "reminder_rows": reminders.for_request(db, request_id),
         "disabled_kinds": reminders.disabled_kinds(db, request_id),
         "reminder_kinds": reminders.KINDS,
@@ -40,7 +40,7 @@ def request_context(db, request_id, today=None) -> dict:
 
 def dashboard_context(db, today=None) -> dict:
     """What ``deadlines/_dashboard.html`` needs."""
-    return {"deadline_board": deadlines.dashboard(db, today or clock.today())}
+    return {"deadline_board": deadlines.dashboard(db, today or instance().today())}
 
 
 REQUEST_SECTION = ("deadlines/_request_dates.html", lambda db, row: request_context(db, row["id"]))
@@ -56,7 +56,7 @@ def _back(default: str):
 def _link(path: str) -> str:
     """The address of ``path`` (from ``url_for``) under ``BASE_URL``, for links read outside the
     site (calendar apps), like those in e-mail."""
-    return current_app.config.get("BASE_URL", "").rstrip("/") + path[len(request.script_root):]
+    return instance().config.get("BASE_URL", "").rstrip("/") + path[len(request.script_root):]
 
 
 # --- notifications inbox ------------------------------------------------------------------------
@@ -91,7 +91,7 @@ def feed(token):
     db = get_db()
     if not ics.check_token(db, token):
         abort(404)
-    response = Response(ics.calendar(db, current_app.config.get("BASE_URL", "")), mimetype="text/calendar")
+    response = Response(ics.calendar(db, instance().config.get("BASE_URL", "")), mimetype="text/calendar")
     response.headers["Content-Disposition"] = 'inline; filename="foia-deadlines.ics"'
     response.headers["Cache-Control"] = "no-cache"
     return response
@@ -102,8 +102,8 @@ def _calendar_page(db, problems=None, form=None):
     return render_template(
         "deadlines/calendar.html",
         feed_url=_link(url_for(".feed", token=ics.token(db))) if admin else None,
-        admin=admin, settings=deadlines.load_settings(db, current_app.config),
-        mail_status=mail.status(current_app.config), mail_on=mail.is_configured(current_app.config),
+        admin=admin, settings=deadlines.load_settings(db, instance().config),
+        mail_status=mail.status(instance().config), mail_on=mail.is_configured(instance().config),
         events=len(ics.entries(db)), errors=problems or {}, form=form, recompute_job=recompute.latest_job(db))
 
 
@@ -130,7 +130,7 @@ def save_settings():
     values = {name: form[name].strip() for name in deadlines.SETTING_KEYS if name != "digest" and name in form}
     values["digest"] = form.get("digest") == "1"
     try:
-        recompute.settings_saved(db, values, config=current_app.config, actor=actor_id())
+        recompute.settings_saved(db, values, config=instance().config, actor=actor_id())
     except errors.Invalid as e:
         return _calendar_page(db, dict(e.errors, settings=str(e)), form), 400
     flash("Reminder settings saved. Deadlines and reminders are being recomputed in the background; "
@@ -145,7 +145,7 @@ def reminder_list():
     show = request.args.get("show", "pending")
     rows = reminders.listing(get_db(), pending_only=show == "pending", failed_only=show == "failed", limit=500)
     return render_template("deadlines/reminders.html", rows=rows, show=show, kinds=reminders.KINDS,
-                           mail_status=mail.status(current_app.config))
+                           mail_status=mail.status(instance().config))
 
 
 @bp.get("/requests/<int:request_id>/dates")
@@ -169,7 +169,7 @@ def _reminder_of(request_id, reminder_id) -> dict:
 def set_kinds(request_id):
     db = get_db()
     off = [k for k in reminders.PLANNED_KINDS if request.form.get(f"on_{k}") != "1"]
-    recompute.reminder_kinds(db, request_id, off, config=current_app.config)
+    recompute.reminder_kinds(db, request_id, off, config=instance().config)
     flash("Reminder choices saved." + (f" Off: {', '.join(reminders.KINDS[k] for k in off)}." if off else ""))
     return _back(_request_page(request_id))
 
@@ -179,7 +179,7 @@ def add_custom(request_id):
     db = get_db()
     try:
         reminders.add_custom(db, request_id, request.form.get("on", ""), request.form.get("note", ""),
-                             settings=deadlines.load_settings(db, current_app.config), actor=actor_id())
+                             settings=deadlines.load_settings(db, instance().config), actor=actor_id())
     except (errors.Invalid, errors.Conflict) as e:
         flash(f"Reminder not added: {e}")
     else:

@@ -1,7 +1,7 @@
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 
-from .. import agencies, clock, errors, events, laws, lifecycle, requests
-from . import actor_id, get_db, page_number, sections
+from .. import agencies, errors, events, laws, lifecycle, requests
+from . import actor_id, get_db, instance, page_number, sections
 
 bp = Blueprint("requests", __name__, url_prefix="/requests")
 FORM_FIELDS = ("agency_id", "title", "description", "method", "tracking_number", "filed_on")
@@ -58,7 +58,7 @@ def new():
                 db, agency_id=values["agency_id"], title=values["title"], description=values["description"],
                 method=values["method"], tracking_number=values["tracking_number"],
                 filed_on=values["filed_on"] or None, owner_id=actor_id(), actor=actor_id(),
-                submission_key=request.form.get("form_key") or None, config=current_app.config,
+                submission_key=request.form.get("form_key") or None, config=instance().config,
             )
         except (errors.Invalid, errors.Conflict) as e:
             errors_found = _form_errors(e)
@@ -80,7 +80,7 @@ def _show(request_id, *, event_values=None, event_errors=None, status=200):
     db = get_db()
     row = requests.get(db, request_id)
     timeline = requests.events(db, request_id)
-    today = clock.today().isoformat()
+    today = instance().today().isoformat()
     next_kinds = lifecycle.allowed_next(timeline, today)
     values = dict(event_values or {"occurred_on": today})
     values["kind"] = _chosen_kind(values.get("kind") or request.args.get("kind", ""), next_kinds)
@@ -108,7 +108,7 @@ def add_event(request_id):
     try:
         requests.add_event(db, request_id, kind, values["occurred_on"] or None, note=values["note"], data=data,
                            actor=actor_id(), submission_key=request.form.get("form_key") or None,
-                           config=current_app.config, form=True)
+                           config=instance().config, form=True)
     except (errors.Invalid, errors.Conflict) as e:
         return _show(request_id, event_values=dict(values, **data), event_errors=_form_errors(e), status=400)
     return redirect(url_for(".show", request_id=request_id) + "#timeline", code=303)
@@ -119,7 +119,7 @@ def delete_event(request_id, event_id):
     db = get_db()
     requests.get(db, request_id)
     try:
-        requests.delete_event(db, event_id, request_id=request_id, actor=actor_id(), config=current_app.config)
+        requests.delete_event(db, event_id, request_id=request_id, actor=actor_id(), config=instance().config)
     except errors.NotFound as e:
         return _show(request_id, event_errors={"form": str(e)}, status=404)
     except errors.Conflict as e:
@@ -135,7 +135,7 @@ def edit(request_id):
     if request.method == "POST":
         values = {f: request.form.get(f, "") for f in ("title", "description", "method", "tracking_number")}
         try:
-            requests.update(db, request_id, values, actor=actor_id(), config=current_app.config)
+            requests.update(db, request_id, values, actor=actor_id(), config=instance().config)
         except errors.Invalid as e:
             errors_found = _form_errors(e)
             row = dict(row, **values)
