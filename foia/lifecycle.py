@@ -61,6 +61,11 @@ def _label(kind: str) -> str:
     return EVENT_KINDS.get(kind, kind).lower()
 
 
+def _a(words: str) -> str:
+    """``words`` with its indefinite article: "an acknowledged", "a denied"."""
+    return ("an " if words[:1] in "aeiou" else "a ") + words
+
+
 def _apply(state: _State, event: dict) -> None:
     """Advance ``state`` by one event, or raise TransitionError saying why not."""
     kind = event["kind"]
@@ -84,7 +89,7 @@ def _apply(state: _State, event: dict) -> None:
         pass
     elif not state.filed_on:
         raise TransitionError(
-            f"A {_label(kind)} event ({on}) cannot come before the request was filed."
+            f"{_a(_label(kind)).capitalize()} event ({on}) cannot come before the request was filed."
         )
     elif kind == "received_by_agency" and state.received:
         raise TransitionError("The agency's receipt is already recorded.")

@@ -115,3 +115,10 @@ def test_bad_dates(value):
 
     with pytest.raises(ValueError):
         lifecycle.parse_date(value, today=dt.date(2026, 9, 15))
+
+
+def test_refusals_read_as_sentences():
+    with pytest.raises(TransitionError, match=r"^An acknowledged event \(2026-03-02\) cannot come before"):
+        check_timeline([{"kind": "acknowledged", "occurred_on": "2026-03-02"}])
+    with pytest.raises(TransitionError, match=r"^A denied event"):
+        check_timeline([{"kind": "denied", "occurred_on": "2026-03-02"}])
