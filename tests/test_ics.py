@@ -158,3 +158,21 @@ def test_settings_form_saves_and_rejects(web, client, ddb):
     bad = client.post("/calendar/settings", data=dict(form, reminder_hour="25", follow_up_business_days="9"))
     assert bad.status_code == 400 and "out of range" in bad.get_data(as_text=True)
     assert deadlines.load_settings(ddb).follow_up_business_days == 8  # nothing of the bad form stored
+
+
+def test_saving_settings_queues_the_recompute_and_the_page_shows_its_progress(web, client, ddb):
+    from foia import jobs
+
+    request_id = add_request(ddb, "CA", [("filed", "2026-09-14")])
+    recompute.request(ddb, request_id, today=D("2026-09-15"))
+    due_soon = "SELECT due_at FROM reminders WHERE request_id = ? AND kind = 'due_soon' AND channel = 'app'"
+    before = ddb.execute(due_soon, [request_id]).fetchone()[0]
+    response = client.post("/calendar/settings", data={"due_soon_business_days": "5", "reminder_hour": "9"})
+    assert response.status_code == 303
+    assert ddb.execute(due_soon, [request_id]).fetchone()[0] == before  # the request only queued the work
+    page = client.get("/calendar").get_data(as_text=True)
+    assert "Recomputing deadlines and reminders (waiting to start)" in page and "<progress" in page
+    jobs.run_once(dict(web.config), db=ddb, kinds=[recompute.JOB_KIND])
+    assert ddb.execute(due_soon, [request_id]).fetchone()[0] < before
+    page = client.get("/calendar").get_data(as_text=True)
+    assert "Deadlines and reminders were last recomputed" in page and "1 request." in page
