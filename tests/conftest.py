@@ -100,11 +100,24 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-f
 
 @pytest.fixture
 def server(demo):
-    """The demo app served over HTTP on a free loopback port, in a thread of this process."""
+    """The demo app served over HTTP on a free loopback port, in a thread of this process, with a
+    job runner beside it (as ``foia serve`` runs one), so campaigns and text extraction finish."""
+    from foia import scheduler
+
     srv = make_server("127.0.0.1", 0, demo, threaded=True)
     thread = threading.Thread(target=srv.serve_forever, daemon=True)
     thread.start()
+    stop = threading.Event()
+
+    def run_jobs():
+        while not stop.wait(0.2):
+            scheduler.run_jobs(demo.extensions["foia"])
+
+    runner_thread = threading.Thread(target=run_jobs, daemon=True)
+    runner_thread.start()
     yield f"http://127.0.0.1:{srv.server_port}"
+    stop.set()
+    runner_thread.join()
     srv.shutdown()
     thread.join()
 

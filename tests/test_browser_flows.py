@@ -119,7 +119,7 @@ def test_viewer_reads_a_request_but_cannot_add_an_event(new_page, db):
         page.click("form.event-form button[type=submit]")
     response = info.value
     assert response.status == 403
-    assert page.locator("h1").inner_text() == "403 · Forbidden"
+    assert page.locator("h1").inner_text() == "Not allowed"
     assert "viewer role" in page.locator("main").inner_text()
 
     after = db.execute("SELECT count(*) FROM events WHERE request_id = ?", [request_id]).fetchone()[0]

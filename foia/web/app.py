@@ -153,7 +153,7 @@ def create_app(config: dict | None = None, *, instance: Instance | None = None) 
         hops = int(app.config["PROXY_FIX"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     if app.config.get("SCHEDULER"):
-        scheduler.start_background(dict(app.config))
+        scheduler.start_background(instance)
     return app
 
 

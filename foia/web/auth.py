@@ -39,7 +39,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from .. import accounts, audit
 from ..errors import FoiaError, Invalid
-from . import get_db, instance, safe_next
+from . import get_db, instance, page_number, safe_next
 
 bp = Blueprint("auth", __name__)
 
@@ -459,10 +459,7 @@ def user_unlock(user_id):
 @bp.get("/admin/audit")
 def audit_log():
     db = get_db()
-    try:
-        page = max(1, min(int(request.args.get("page", 1)), 100_000))
-    except ValueError:
-        page = 1
+    page = page_number()
     action = request.args.get("action", "")[:100]
     where, params = "", []
     if action:
