@@ -15,6 +15,7 @@ The package's modules, one job each:
 
 This module re-exports the public names, so callers write ``letters.render(...)``.
 """
+from . import language
 from .categories import CATEGORIES_CSV, Category, categories
 from .context import DENIAL_EVENTS, ESTIMATE_EVENTS, EXPEDITED, RELEASE_EVENTS, build_context, title_adds
 from .docx import base_document, to_docx
@@ -43,7 +44,7 @@ __all__ = [
     "DEFAULT_OPTIONS", "DEFAULT_TEMPLATE", "DEFAULT_TEMPLATES", "DENIAL_EVENTS", "DOMAIN_OPTIONS",
     "ESTIMATE_EVENTS", "EXPEDITED", "FORMATS", "LIST_OPTIONS", "Letter", "MIME", "OPTION_HELP",
     "RELEASE_EVENTS", "REQUESTER_FIELDS", "REQUESTER_REQUIRED", "SEARCH_TERMS",
-    "TEXT_OPTIONS", "as_store", "base_document", "build_context", "categories", "download_name", "file_path",
+    "TEXT_OPTIONS", "as_store", "language", "base_document", "build_context", "categories", "download_name", "file_path",
     "for_request", "generate", "get", "letterhead", "list_templates", "migrations", "move_legacy_files",
     "normalize_options", "open_file", "parse_option_pairs", "render", "render_bytes",
     "render_markdown", "requester", "save_requester", "store", "stylesheet", "templates_dir", "title_adds",

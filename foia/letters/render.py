@@ -49,11 +49,12 @@ def letterhead(person: dict) -> list[str]:
 
 def render(db, request_id, template: str | None = None, options: dict | None = None, *,
            folder: Path | None = None, today: dt.date | None = None,
-           law_fields: Mapping | None = None) -> Letter:
+           law_fields: Mapping | None = None, settings=None) -> Letter:
     """Build the context, run the template, parse the Markdown."""
     request = requests.get(db, request_id)
     template = template or request["template"] or DEFAULT_TEMPLATE
-    context = build_context(db, request["id"], options, today=today or clock.today(), law_fields=law_fields)
+    context = build_context(db, request["id"], options, today=today or clock.today(), law_fields=law_fields,
+                            settings=settings)
     source = render_markdown(context, template, folder)
     blocks = markup.parse(source)
     if not blocks:
@@ -70,7 +71,7 @@ def render(db, request_id, template: str | None = None, options: dict | None = N
         running_header=markup.typography(f"{name} · {context['agency']['name']} · {context['date']}"),
         markdown=source,
         blocks=blocks,
-        warnings=context["warnings"],
+        warnings=context["warnings"] + (context["appeal_warnings"] if template.startswith("appeal") else []),
     )
 
 

@@ -3,8 +3,11 @@ import json
 
 from ..db import loads, transaction
 from ..errors import Invalid
+from ..laws import NAMES
 
-REQUESTER_FIELDS = ("name", "organization", "address", "email", "phone")
+REQUESTER_FIELDS = ("name", "organization", "address", "email", "phone", "residence")
+# residence: the two-letter code of the state the requester lives in, for laws that limit requests
+# to residents (a letter states residency only when it is true).
 REQUESTER_REQUIRED = ("name", "address", "email")
 
 
@@ -24,6 +27,10 @@ def save_requester(db, data: dict) -> dict:
     problems = {field: f"requester {field} is required" for field in REQUESTER_REQUIRED if not value[field]}
     if value["email"] and ("@" not in value["email"] or any(c.isspace() for c in value["email"])):
         problems["email"] = f"requester email {value['email']!r} is not an email address"
+    value["residence"] = value["residence"].upper()
+    if value["residence"] and (value["residence"] not in NAMES or value["residence"] == "US"):
+        problems["residence"] = (f"{value['residence']!r} is not a state: give its two-letter code "
+                                 "(KY, PA, ...), or leave it empty")
     if problems:
         raise Invalid.many(problems)
     with transaction(db):
