@@ -708,8 +708,12 @@ def test_follow_up_without_tracking_number_asks_for_it(ldb):
     request_id = follow_up_request(ldb, None, tracking="")
     text = " ".join(letters.render(ldb, request_id, "follow-up", today=DAY).texts())
     assert "I have not received a tracking number for it" in text
-    law = laws.get(ldb, "NY")
-    assert typeset(f"calls for a response {law.period_words()}") in text
+    assert typeset("Public Officers Law § 89(3)(a) requires your office, within five business days") in text
+    # Filed Monday June 1: five business days to answer or acknowledge, then the 20-business-day date.
+    assert "No answer or acknowledgement reached me by June 8, 2026, and the date for a response, July 8, 2026, " \
+           "has also passed." in text
+    assert "A failure to respond within these times is a denial of access" in text
+    assert "Please tell me a date certain by which you will complete this request." in text
     with_option = letters.render(ldb, request_id, "follow-up", {"estimated_date": "2026-10-01"}, today=DAY)
     assert "by October 1, 2026. Please confirm" in " ".join(with_option.texts())
 
