@@ -3,7 +3,8 @@ right body, read back from the PDF (pypdf) and the DOCX (python-docx)."""
 import pytest
 
 from foia import laws, letters, requests
-from tests.test_letters import DAY, REQUESTER, assert_same_paragraphs, both, docx_text, flat, ldb, make_request, pdf_text  # noqa: F401
+from tests.test_letters import (DAY, REQUESTER, assert_same_paragraphs, both, docx_text, flat, ldb,  # noqa: F401
+                                make_request, pdf_text, wclient, web)
 
 
 def texts(db, request_id, template=None, options=None):
@@ -193,3 +194,35 @@ def test_a_stored_request_letter_is_listed_as_enclosed(ldb, app):
     assert context["enclosures"][0]["stored"] is True
     assert not any("my request" in w and "not stored" in w for w in letter.warnings)
     assert any("not stored in the app (the Springfield Police Department PA" in w for w in letter.warnings)
+
+
+# --- the letter form --------------------------------------------------------------------------
+
+
+def test_an_invalid_field_is_shown_as_typed_with_its_error_beside_it(wclient, ldb):
+    request_id = make_request(ldb, "PA")
+    form = {"template": "ring-partnership", "options_form": "1", "categories": ["agreement"],
+            "fee_ceiling": "about forty", "date_from": "2019-01-01", "search_terms": "Ring\nFlock Safety",
+            "domains": "ring.com, example.org", "residency": "I live in Harrisburg.", "rolling": "1"}
+    page = wclient.get(f"/requests/{request_id}/letters/preview", query_string=form)
+    assert page.status_code == 422
+    html = page.data.decode()
+    assert 'name="fee_ceiling" inputmode="decimal" value="about forty"' in html
+    assert 'aria-invalid="true" aria-describedby="fee_ceiling-error"' in html
+    assert 'id="fee_ceiling-error" role="alert"' in html
+    # The other fields keep what was typed, not the stored options.
+    assert 'name="date_from" value="2019-01-01"' in html
+    assert ">Ring\nFlock Safety</textarea>" in html
+    assert 'name="domains" value="ring.com, example.org"' in html
+    assert 'value="I live in Harrisburg."' in html
+    assert 'name="preservation" value="1" checked' not in html
+    assert 'name="rolling" value="1" checked' in html
+    assert 'value="metrics" checked' not in html and 'value="agreement" checked' in html
+
+
+def test_requester_state_of_residence_is_saved_and_checked(wclient, ldb):
+    bad = wclient.post("/settings/requester", data=dict(REQUESTER, residence="Pennsylvania"))
+    assert bad.status_code == 422 and b'id="residence-error"' in bad.data
+    assert b'value="Pennsylvania"' in bad.data
+    ok = wclient.post("/settings/requester", data=dict(REQUESTER, residence="pa"))
+    assert ok.status_code == 303 and letters.requester(ldb)["residence"] == "PA"

@@ -35,11 +35,29 @@ def form_options(source) -> dict:
     return raw
 
 
+def typed_options(source, stored: dict) -> dict:
+    """The options as the user typed them (to show a form again beside its errors): each field's
+    submitted text, in the shapes the form's fields print (lists as one item holding the text)."""
+    shown = dict(stored)
+    for key in letters.DATE_OPTIONS + letters.TEXT_OPTIONS + ("fee_ceiling",):
+        if key in source:
+            shown[key] = source.get(key, "")
+    for key in letters.LIST_OPTIONS + letters.DOMAIN_OPTIONS:
+        if key in source:
+            shown[key] = [source.get(key, "")]
+    for key in letters.BOOL_OPTIONS:
+        shown[key] = bool(source.get(key))
+    shown["categories"] = source.getlist("categories")
+    return shown
+
+
 def _form(request_id, *, values=None, options=None, error: Invalid | None = None, warnings=()):
     db = get_db()
     row = requests.get(db, request_id)
     agency = db["agencies"].get(row["agency_id"])
     options = options or letters.normalize_options(row["options"] or {})
+    if error is not None and values is not None and "options_form" in values:
+        options = typed_options(values, options)
     return render_template(
         "letters/form.html", request_row=row, agency=agency, templates=letters.list_templates(_folder()),
         template=(values or {}).get("template") or row["template"] or letters.DEFAULT_TEMPLATE,
