@@ -150,6 +150,7 @@ def test_illinois_appeal_is_a_request_for_review_to_the_public_access_counselor(
     for text in (pdf, docx_text_):
         assert flat("Public Access Counselor Public Access Bureau Office of the Illinois Attorney General") in text
         assert flat("Re: Request for Review: the September 1, 2026 denial") in text
+        assert flat("Dear Public Access Counselor:") in text
         assert flat("brought under 5 ILCS 140/9.5(a)") in text
         assert flat("which end on November 2, 2026") in text  # 60 days: October 31 is a Saturday
         assert flat("Enclosures: my request of August 3, 2026") in text
@@ -164,7 +165,9 @@ def test_texas_offers_the_attorney_general_or_district_attorney_complaint_and_no
         assert flat("Re: Information presumed public: request for release: the September 1, 2026 denial") in text
         assert flat("complain to the Attorney General (Tex. Gov’t Code § 552.328) or to the county or district "
                     "attorney (§ 552.3215)") in text
-        assert flat("presumed public and must be released (§ 552.302)") in text
+        assert flat("Unless your office asked the Attorney General for a decision within 10 business days of receiving "
+                    "my request, the information is presumed public and must be released (Tex. Gov’t Code § 552.302)") \
+            in text
         assert flat("I appeal") not in text and flat("This appeal") not in text
         assert flat("Dear Officer for Public Information:") in text
 

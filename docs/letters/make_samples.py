@@ -16,13 +16,22 @@ from PIL import Image, ImageDraw
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent.parent))
 
-from foia import agencies, clock, create_app, letters, requests  # noqa: E402
+from foia import agencies, clock, letters, requests  # noqa: E402
 from foia import db as db_module  # noqa: E402
 from foia.letters import pdf as letters_pdf  # noqa: E402
+from foia.web.app import create_app  # noqa: E402
 
 DAY = dt.date(2026, 9, 15)
 REQUESTER = {"name": "Jane Doe", "organization": "Springfield Watch", "address": "1 Press Row\nPhiladelphia, PA 19103",
-             "email": "jane@example.org", "phone": "215-555-0100"}
+             "email": "jane@example.org", "phone": "215-555-0100", "residence": "PA"}
+# Appeals of a denial: Pennsylvania to the Office of Open Records, Illinois a Request for Review to
+# the Public Access Counselor, Texas the presumption and the complaint (no appeal exists there).
+DENIALS = {
+    "PA": {"reason": "The records are exempt as records of a criminal investigation.",
+           "exemptions": ["65 P.S. § 67.708(b)(17)"]},
+    "IL": {"reason": "Compliance would be unduly burdensome.", "exemptions": ["5 ILCS 140/3(g)"]},
+    "TX": {"reason": "The information is excepted from disclosure.", "exemptions": ["§ 552.108"]},
+}
 AGENCIES = {
     "CA": ("El Monte Police Department", "11333 Valley Blvd\nEl Monte, CA 91731", "records@elmonteca.gov"),
     "TX": ("Houston Police Department", "1200 Travis St\nHouston, TX 77002", "pia@houstonpolice.org"),
@@ -88,16 +97,19 @@ def main():
                     "exemptions": ["§ 87(2)(e)", "§ 87(2)(f)"],
                     "reason": "The records would reveal criminal investigative techniques."})
                 made["ny-appeal"] = letters.render(db, request_id, "appeal", today=DAY)
+            if state in DENIALS:
+                requests.add_event(db, request_id, "denied", "2026-09-01", data=DENIALS[state])
+                made[f"{state.lower()}-appeal"] = letters.render(db, request_id, "appeal", today=DAY)
         for stem, letter in made.items():
             pdf, docx_path = work / "pdf" / f"{stem}.pdf", work / "docx" / f"{stem}.docx"
             pdf.parent.mkdir(exist_ok=True)
             docx_path.parent.mkdir(exist_ok=True)
             pdf.write_bytes(letters_pdf.to_pdf(letters.to_html(letter)))
             docx_path.write_bytes(letters.to_docx(letter))
-            last = 99 if stem in ("ca-request", "ny-appeal") else 1
+            last = 99 if stem == "ca-request" or stem.endswith("-appeal") else 1
             res = 40 if stem == "ca-request" else 50
             rows = [strip(page_images(pdf, work, res, last), f"{stem}: PDF (WeasyPrint)")]
-            if soffice and stem.endswith("-request"):
+            if soffice and (stem.endswith("-request") or stem in ("pa-appeal", "il-appeal", "tx-appeal")):
                 env = {**os.environ, "HOME": str(work)}
                 subprocess.run([soffice, "--headless", "--convert-to", "pdf", "--outdir", str(work / "lo"),
                                 str(docx_path)], check=True, capture_output=True, env=env)

@@ -33,6 +33,7 @@ FIELDS = {
     "form_fields": "\"yes\" where the letter carries the statute's request-form fields (New Jersey)",
     "residency": "the requester's residency statement, where the statute limits who may ask",
     "appeal_title": "the appeal document's name (\"Request for Review\")",
+    "appeal_salutation": "whom the appeal's salutation names (\"Public Access Counselor\")",
     "appeal_to": "who the appeal is addressed to, lines separated by \" | \"",
     "appeal_address": "the address of that body, lines separated by \" | \"",
     "appeal_via": "how the appeal is sent to that body",
@@ -43,7 +44,7 @@ FIELDS = {
     "presuit_notice": "the notice the law requires before a suit, given by the letter itself",
 }
 # Fields only appeal letters use: their notes are shown with an appeal, not with a request.
-APPEAL_FIELDS = frozenset({"appeal_title", "appeal_to", "appeal_address", "appeal_via", "appeal_cite",
+APPEAL_FIELDS = frozenset({"appeal_title", "appeal_salutation", "appeal_to", "appeal_address", "appeal_via", "appeal_cite",
                            "appeal_decision", "complaint", "next_step", "presuit_notice"})
 _KNOWN_COLUMNS = set(laws.COLUMNS) | {f"appeals.{c}" for c in laws.APPEAL_COLUMNS}
 
