@@ -1,0 +1,32 @@
+"""Signed-in insights: how requests stand and how agencies answer, as charts with their tables."""
+from flask import Blueprint, render_template
+
+from .. import charts, stats
+from ..laws import NAMES
+from . import get_db, instance
+
+bp = Blueprint("insights", __name__)
+
+
+def _share(share):
+    return "" if share is None else f"{round(share * 100)}%"
+
+
+@bp.get("/insights")
+def index():
+    db = get_db()
+    today = instance().today()
+    shown = stats.current(db, today)
+    figures = shown["figures"]
+    context = {"shown": shown, "figures": figures, "share": _share}
+    if figures:
+        context["status_chart"] = charts.bar_chart(
+            "by-status", "Requests by status", [(label, n) for _, label, n in stats.by_status(figures["overall"])])
+        context["overdue_chart"] = charts.bar_chart(
+            "overdue", "Overdue requests, week by week",
+            [(f"{day.day} {day:%b}", n) for day, n in figures["overdue"]])
+        context["state_map"] = charts.state_map(
+            "on-time-map", "Share answered on time, by state",
+            {r.key: (charts.on_time_category(r.on_time_share), _share(r.on_time_share)) for r in figures["per_state"]},
+            charts.ON_TIME_LEGEND, NAMES)
+    return render_template("insights/index.html", **context)
