@@ -1,9 +1,15 @@
 """The insights page, through the app with a real database."""
+import os
+from pathlib import Path
+
 import pytest
 
 from foia import agencies, create_app, requests, stats
 from foia import db as db_module
 from foia.web import insights
+
+from conftest import CHROMIUM
+
 
 
 @pytest.fixture
@@ -37,3 +43,24 @@ def test_insights_page_shows_charts_and_tables(iclient, db):
 
 def test_insights_needs_sign_in(app):
     assert app.test_client().get("/insights").status_code in (302, 303)
+
+
+@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed")
+def test_insights_fits_phone_and_desktop_in_chromium(server, browser, db, tmp_path):
+    """No sideways scrolling at 390 or 1280 px; screenshots go to FOIA_SCREENSHOTS (else a temporary folder)."""
+    from foia import accounts
+
+    shots = Path(os.environ.get("FOIA_SCREENSHOTS") or tmp_path)
+
+    accounts.create_user(db, "viewer@example.org", "a long enough password", "viewer")
+    for width in (390, 1280):
+        page = browser.new_page(viewport={"width": width, "height": 900})
+        page.goto(server + "/login")
+        page.fill("input[name=email]", "viewer@example.org")
+        page.fill("input[name=password]", "a long enough password")
+        page.click("button[type=submit], input[type=submit]")
+        page.goto(server + "/insights")
+        assert page.locator("svg[role=img]").count() == 3
+        assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
+        page.screenshot(path=str(shots / f"insights-{width}.png"), full_page=width == 1280)
+        page.close()
