@@ -64,3 +64,14 @@ def test_insights_fits_phone_and_desktop_in_chromium(server, browser, db, tmp_pa
         assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
         page.screenshot(path=str(shots / f"insights-{width}.png"), full_page=width == 1280)
         page.close()
+
+
+def test_calendar_month_page(iclient, db):
+    ca = agencies.upsert(db, {"name": "Fresno Police Department", "state": "CA"})[0]
+    request_id = requests.create_request(db, agency_id=ca, title="Ring MOU", filed_on="2026-09-01")
+    html = iclient.get("/calendar/month?month=2026-09").get_data(as_text=True)
+    assert "<h1>September 2026</h1>" in html
+    assert 'href="/calendar/month?month=2026-08"' in html and 'href="/calendar/month?month=2026-10"' in html
+    assert '<time datetime="2026-09-15">Tue 15 Sep</time>' in html
+    assert f'href="/requests/{request_id}">Response due: Fresno Police Department</a>' in html
+    assert iclient.get("/calendar/month?month=2026-13").status_code == 422

@@ -1,7 +1,7 @@
 """Signed-in insights: how requests stand and how agencies answer, as charts with their tables."""
-from flask import Blueprint, render_template
+from flask import Blueprint, render_template, request
 
-from .. import charts, stats
+from .. import calendar_month, charts, stats
 from ..laws import NAMES
 from . import get_db, instance
 
@@ -30,3 +30,11 @@ def index():
             {r.key: (charts.on_time_category(r.on_time_share), _share(r.on_time_share)) for r in figures["per_state"]},
             charts.ON_TIME_LEGEND, NAMES)
     return render_template("insights/index.html", **context)
+
+
+@bp.get("/calendar/month")
+def calendar_page():
+    """The month view of deadlines and reminders (``?month=YYYY-MM``, default this month)."""
+    today = instance().today()
+    year, number = calendar_month.parse_month(request.args.get("month"), today)
+    return render_template("calendar/month.html", view=calendar_month.month(get_db(), year, number, today=today))
