@@ -49,10 +49,14 @@ def entries(db) -> list[dict]:
                 "sequence": row["sequence"], "changed_at": row["changed_at"], "request_id": row["request_id"],
             })
 
-        due = row["extended_due"] or row["due"]
+        due = row["operative_due"] or row["extended_due"] or row["due"]
         if live and due and row["clock"] == "running":
-            extended = " (extended)" if row["extended_due"] else ""
-            add("due", due, f"Response due{extended}", f"Legal due date{extended} under {law}.")
+            extended = " (extended)" if row["extended_due"] and due == row["extended_due"] else ""
+            if due != (row["extended_due"] or row["due"]):
+                add("due", due, "Response due",
+                    f"The date the agency can now be held to under {law} (after its own stated date).")
+            else:
+                add("due", due, f"Response due{extended}", f"Legal due date{extended} under {law}.")
         if live and row["follow_up"] and row["clock"] == "running":
             add("follow-up", row["follow_up"], "Follow up",
                 f"Follow-up date, not a legal deadline: {law} sets no fixed response period.")
@@ -60,7 +64,7 @@ def entries(db) -> list[dict]:
             add("acknowledge", row["acknowledge_by"], "Acknowledgement due",
                 f"The agency must acknowledge the request by this date under {law}.")
         if row["appeal_by"]:
-            add("appeal", row["appeal_by"], "Appeal window closes", f"Last day to appeal the denial ({law}).")
+            add("appeal", row["appeal_by"], "Appeal window closes", f"Last day to appeal ({law}).")
     return result
 
 

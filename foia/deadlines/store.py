@@ -37,18 +37,44 @@ def m001_request_dates(db) -> None:
     """)
 
 
+@migrations()
+def m002_statute_dates(db) -> None:
+    """The statute engine's dates: the operative due date (what reminders and "overdue" follow),
+    the production cap, the deemed denial, and whether the agency's own date can be challenged.
+    Existing rows get them at the next recompute (every law change recomputes)."""
+    run_script(db, """
+        ALTER TABLE request_dates ADD COLUMN operative_due TEXT;
+        ALTER TABLE request_dates ADD COLUMN produce_by TEXT;
+        ALTER TABLE request_dates ADD COLUMN deemed_denied_on TEXT;
+        ALTER TABLE request_dates ADD COLUMN challengeable INTEGER NOT NULL DEFAULT 0;
+        CREATE INDEX request_dates_operative ON request_dates(clock, operative_due)
+    """)
+
+
 DATE_COLUMNS = ("target_kind", "received", "due", "extended_due", "acknowledge_by", "acknowledged",
-                "follow_up", "appeal_by", "clock", "paused_since")
+                "follow_up", "appeal_by", "clock", "paused_since", "operative_due", "produce_by",
+                "deemed_denied_on", "challengeable")
+# The date a request is watched against, in SQL over request_dates (see Dates.target).
+TARGET_SQL = "COALESCE(d.operative_due, d.extended_due, d.due, d.follow_up)"
+LEGAL_DUE_SQL = "COALESCE(d.operative_due, d.extended_due, d.due)"
+
+
+def _iso(day) -> str | None:
+    return day.isoformat() if day else None
 
 
 def _row(dates: Dates) -> tuple:
     """The stored form of ``dates``, in DATE_COLUMNS order."""
-    received, due, extended_due, acknowledge_by, follow_up, appeal_by, paused_since = [
-        day.isoformat() if day else None for day in (dates.received, dates.due, dates.extended_due,
-                                                     dates.acknowledge_by, dates.follow_up, dates.appeal_by,
-                                                     dates.paused_since)]
-    return (dates.target_kind, received, due, extended_due, acknowledge_by, int(dates.acknowledged), follow_up,
-            appeal_by, dates.clock, paused_since)
+    return (dates.target_kind, _iso(dates.received), _iso(dates.due), _iso(dates.extended_due),
+            _iso(dates.acknowledge_by), int(dates.acknowledged), _iso(dates.follow_up), _iso(dates.appeal_by),
+            dates.clock, _iso(dates.paused_since), _iso(dates.operative_due), _iso(dates.produce_by),
+            _iso(dates.deemed_denied_on), int(dates.stated_date_challengeable))
+
+
+def _due_on(row: tuple) -> str | None:
+    """``requests.due_on`` from a stored row: operative, else extended, else statutory due date,
+    else the follow-up date."""
+    return row[10] or row[3] or row[2] or row[6]
 
 
 def stored(db, request_id=None) -> dict[int, tuple]:
@@ -89,7 +115,7 @@ def write(db, computed, old) -> None:
     due_updates, inserts, updates = [], [], []
     for request_id, dates in computed:
         row = _row(dates)
-        due_on = row[3] or row[2] or row[6]  # extended_due, due, follow_up
+        due_on = _due_on(row)
         before = old.get(request_id)
         if before is None:
             inserts.append((request_id, *row, 0, now))
@@ -97,7 +123,7 @@ def write(db, computed, old) -> None:
             continue
         if before[0] != row:
             updates.append((request_id, *row, before[1] + 1, now))
-            if (before[0][3] or before[0][2] or before[0][6]) != due_on:
+            if len(before[0]) != len(row) or _due_on(before[0]) != due_on:
                 due_updates.append((due_on, request_id))
     cols = ("request_id",) + DATE_COLUMNS + ("sequence", "changed_at")
     insert = f"INSERT INTO request_dates ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
@@ -156,17 +182,17 @@ def dashboard(db, today=None, limit: int = 50) -> dict:
     acknowledgement is due or late. Each row carries the request, agency and dates."""
     today = as_date(today or clock.today())
     week = (today + dt.timedelta(days=7)).isoformat()
-    base = """SELECT r.id, r.title, r.status, a.name AS agency_name, a.state AS agency_state,
-                     d.target_kind, d.due, d.extended_due, d.follow_up, d.acknowledge_by, d.clock,
-                     COALESCE(d.extended_due, d.due, d.follow_up) AS target
+    base = f"""SELECT r.id, r.title, r.status, a.name AS agency_name, a.state AS agency_state,
+                     d.target_kind, d.due, d.extended_due, d.operative_due, d.follow_up, d.acknowledge_by,
+                     d.clock, {TARGET_SQL} AS target
               FROM request_dates d JOIN requests r ON r.id = d.request_id
               JOIN agencies a ON a.id = r.agency_id"""
     overdue = list(db.query(
         f"""{base} WHERE d.clock = 'running' AND d.target_kind = 'legal'
-            AND COALESCE(d.extended_due, d.due) < ? ORDER BY target, r.id LIMIT ?""", [today.isoformat(), limit]))
+            AND {LEGAL_DUE_SQL} < ? ORDER BY target, r.id LIMIT ?""", [today.isoformat(), limit]))
     due_soon = list(db.query(
-        f"""{base} WHERE d.clock = 'running' AND COALESCE(d.extended_due, d.due, d.follow_up) >= ?
-            AND COALESCE(d.extended_due, d.due, d.follow_up) <= ? ORDER BY target, r.id LIMIT ?""",
+        f"""{base} WHERE d.clock = 'running' AND {TARGET_SQL} >= ?
+            AND {TARGET_SQL} <= ? ORDER BY target, r.id LIMIT ?""",
         [today.isoformat(), week, limit]))
     awaiting_ack = list(db.query(
         f"""{base} WHERE d.clock IN ('running', 'paused') AND d.acknowledged = 0

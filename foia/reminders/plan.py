@@ -1,7 +1,9 @@
 """Which reminders a request's dates call for, and to whom: pure, no database.
 
 Fixed reminders (acknowledgement due, response due soon, due today, overdue, appeal window
-closing) fall on one day each; follow-ups repeat every N days after the due date (or the
+closing) fall on one day each. Response reminders follow the operative due date (an agency's
+estimate where the law makes it operative, e.g. Washington); the appeal reminder is planned
+whenever the dates carry an appeal (a denial, a no-records answer or a deemed denial); follow-ups repeat every N days after the due date (or the
 follow-up date), and only the next few are planned: the daily recompute plans the ones after.
 """
 import datetime as dt
@@ -79,9 +81,14 @@ def plan(dates: Dates, status: str, today: dt.date, settings: Settings, disabled
             start = max(today, base)
             ahead = -(-(start - base).days // every) if start > base else 1
             result.repeat_last = base + dt.timedelta(days=every * (ahead + settings.follow_up_horizon - 1))
-    if dates.appeal_by is not None and status == "denied":
+    if dates.appeal_by is not None and (dates.appeal is not None or status == "denied"):
+        # A denial, a no-records answer or a deemed denial: warn before the appeal window closes,
+        # never before the window opened.
+        opened = dates.denied_on
+        if dates.appeal is not None and dates.appeal.get("starts_on"):
+            opened = dt.date.fromisoformat(dates.appeal["starts_on"])
         warn = dates.appeal_by - dt.timedelta(days=settings.appeal_warning_days)
-        add("appeal_window", max(warn, dates.denied_on or warn), dates.appeal_by)
+        add("appeal_window", max(warn, opened or warn), dates.appeal_by)
     return result
 
 
