@@ -1,6 +1,6 @@
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from .. import agencies, errors, laws, requests
+from .. import agencies, errors, laws, requests, stats
 from . import actor_id, get_db, instance, page_number
 
 bp = Blueprint("agencies", __name__, url_prefix="/agencies")
@@ -24,8 +24,10 @@ def show(agency_id):
     db = get_db()
     agency = agencies.get(db, agency_id)
     rows, total = requests.search(db, agency_id=agency_id, per_page=200)
+    record = stats.agency_record(db, agency_id, instance().today())
     return render_template("agencies/show.html", agency=agency, law=laws.get(db, agency["state"]),
-                           requests=rows, total=total)
+                           state_name=laws.NAMES.get(agency["state"], agency["state"]), record=record,
+                           outcomes=stats.by_status(record), requests=rows, total=total)
 
 
 @bp.route("/new", methods=["GET", "POST"])
