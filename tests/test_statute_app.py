@@ -4,7 +4,7 @@ import datetime as dt
 
 from conftest import ADMIN_EMAIL, ADMIN_PASSWORD
 
-from foia import agencies, clock, recompute, requests
+from foia import agencies, clock, ics, recompute, requests
 from foia.deadlines import store
 
 
@@ -102,3 +102,23 @@ def test_residency_and_record_on_the_agency_page(client, db):
     assert "Typical days to a first response" in html and "No records: 1" in html
     ga = agency_in(db, "GA", "Atlanta Police Department")
     assert "Anyone may request" in page(client, f"/agencies/{ga}")
+
+
+def test_deemed_denial_starts_the_appeal_clock(client, db):
+    request_id = request_with(db, "PA", [("filed", "2027-02-01", None)], today="2027-02-16")
+    stored = db["request_dates"].get(request_id)
+    assert stored["deemed_denied_on"] == "2027-02-09"  # the day after the 5th business day
+    assert stored["appeal_by"] is not None and stored["appeal_by"] > stored["deemed_denied_on"]
+    assert "appeal_window" in [k for k, _ in reminders_of(db, request_id)]
+    html = page(client, f"/requests/{request_id}")
+    assert "Deemed denied" in html and "counts as a denial: you can appeal" in html
+    assert 'class="appeal-box"' in html and "Office of Open Records" in html
+    assert "The agency missed its deadline." in html
+
+
+def test_calendar_feed_follows_the_operative_date(db):
+    request_id = request_with(db, "WA", [("filed", "2026-11-02", None),
+                                         ("acknowledged", "2026-11-06", {"estimated_date": "2027-01-15"})],
+                              today="2026-11-06")
+    due = [e for e in ics.entries(db) if e["uid"] == f"request-{request_id}-due@foia"]
+    assert [e["day"] for e in due] == [D("2027-01-15")]

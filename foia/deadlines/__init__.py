@@ -20,7 +20,10 @@
 
 Every date carries explanation lines: the rule, the citation, the days counted and each day
 skipped with its reason. :mod:`foia.recompute` writes the results to the database (``requests.due_on`` and the
-``request_dates`` table) and re-plans the request's reminders.
+``request_dates`` table) and re-plans the request's reminders. ``requests.due_on``, "overdue", the
+reminders and the calendar feed follow the operative due date (``operative_due``: an agency's
+estimate or certification where the law makes it operative), then the extended, then the statutory
+due date, then the follow-up date.
 
 The package: ``engine`` (the pure computation), ``settings`` (instance and per-law settings),
 ``store`` (the ``request_dates`` cache). This module re-exports their public names.
@@ -29,10 +32,10 @@ from .engine import (ACKNOWLEDGING_KINDS, CLARIFICATION_KINDS, DECIDED_KINDS, Da
                      compute)
 from .settings import (LAW_SETTINGS_CSV, SETTING_KEYS, SETTING_LIMITS, LawSettings, Settings,
                        law_settings, load_settings, read_law_settings, save_settings, store_setting)
-from .store import (DATE_COLUMNS, REQUEST_ROWS, TIMELINE, dashboard, for_request, mark_refreshed,
-                    migrations, refreshed_on)
+from .store import (DATE_COLUMNS, LEGAL_DUE_SQL, REQUEST_ROWS, TARGET_SQL, TIMELINE, dashboard, for_request,
+                    mark_refreshed, migrations, refreshed_on)
 
 __all__ = ["ACKNOWLEDGING_KINDS", "CLARIFICATION_KINDS", "DECIDED_KINDS", "Dates", "as_date", "compute",
            "LAW_SETTINGS_CSV", "SETTING_KEYS", "SETTING_LIMITS", "LawSettings", "Settings", "law_settings",
            "load_settings", "read_law_settings", "save_settings", "store_setting", "DATE_COLUMNS",
-           "REQUEST_ROWS", "TIMELINE", "dashboard", "for_request", "mark_refreshed", "migrations", "refreshed_on"]
+           "LEGAL_DUE_SQL", "TARGET_SQL", "REQUEST_ROWS", "TIMELINE", "dashboard", "for_request", "mark_refreshed", "migrations", "refreshed_on"]
