@@ -242,3 +242,37 @@ def test_dashboard(ddb):
     assert board["awaiting_acknowledgement"][0]["late"] is False
     assert deadlines.dashboard(ddb, D("2026-09-17"))["awaiting_acknowledgement"][0]["late"]
     assert done not in [r["id"] for section in ("overdue", "due_this_week") for r in board[section]]
+
+
+def test_operative_due_is_stored_and_drives_due_on(ddb):
+    """Washington: the estimate in the acknowledgement becomes the operative date; New York: the
+    approximate date runs from the acknowledgement. Bulk and single recompute agree."""
+    wa = add_request(ddb, add_agency(ddb, "WA"), [("filed", "2026-11-02"),
+                                                  ("acknowledged", "2026-11-06", {"estimated_date": "2027-01-15"})])
+    ny = add_request(ddb, add_agency(ddb, "NY"), [("filed", "2026-11-02"), ("acknowledged", "2026-11-04")])
+    assert recompute.everything(ddb, today=D("2026-11-10")) == 2
+    row = ddb["request_dates"].get(wa)
+    assert row["operative_due"] == "2027-01-15" and row["due"] < "2027-01-15"
+    assert ddb["requests"].get(wa)["due_on"] == "2027-01-15"
+    assert ddb["request_dates"].get(ny)["operative_due"] == "2026-12-04"
+    assert ddb["requests"].get(ny)["due_on"] == "2026-12-04"
+    single = recompute.request(ddb, wa, today=D("2026-11-10"))
+    assert single.operative_due == D("2027-01-15") and ddb["request_dates"].get(wa)["sequence"] == 0
+    # A row stored before the operative date existed is brought up to date by the next recompute.
+    ddb.execute("UPDATE request_dates SET operative_due = NULL WHERE request_id = ?", [wa])
+    ddb.execute("UPDATE requests SET due_on = ? WHERE id = ?", [row["due"], wa])
+    recompute.everything(ddb, today=D("2026-11-10"))
+    assert ddb["requests"].get(wa)["due_on"] == "2027-01-15"
+    assert ddb["request_dates"].get(wa)["sequence"] == 1
+
+
+def test_dashboard_overdue_follows_the_operative_date(ddb):
+    wa = add_request(ddb, add_agency(ddb, "WA"), [("filed", "2026-11-02"),
+                                                  ("acknowledged", "2026-11-06", {"estimated_date": "2027-01-15"})])
+    recompute.request(ddb, wa, today=D("2026-12-01"))
+    board = deadlines.dashboard(ddb, D("2026-12-01"))
+    assert wa not in [r["id"] for r in board["overdue"]]
+    board = deadlines.dashboard(ddb, D("2027-01-12"))
+    assert [r["target"] for r in board["due_this_week"] if r["id"] == wa] == ["2027-01-15"]
+    board = deadlines.dashboard(ddb, D("2027-01-19"))
+    assert [r["days_late"] for r in board["overdue"] if r["id"] == wa] == [4]
