@@ -134,6 +134,28 @@ def test_plan_acknowledgement_and_appeal(ddb):
     assert planned(ddb, request_id) == [("appeal_window", "2026-10-06", "app")]
 
 
+def test_appeal_reminder_after_a_no_records_answer_and_a_deemed_denial(ddb):
+    """The appeal window reminder follows the dates' appeal, whatever closed the request."""
+    no_records = add_request(ddb, "PA", [("filed", "2027-02-01"), ("no_records", "2027-03-05")])
+    recompute.request(ddb, no_records, today=D("2027-03-05"))
+    # 15 business days after 2027-03-05: 2027-03-26, warned 7 days before.
+    assert ("appeal_window", "2027-03-19", "app") in planned(ddb, no_records)
+    silent = add_request(ddb, "PA", [("filed", "2027-02-01")])
+    recompute.request(ddb, silent, today=D("2027-02-16"))
+    dates = deadlines.for_request(ddb, silent, settings=deadlines.load_settings(ddb, {}), today=D("2027-02-16"))
+    assert dates.appeal is not None and dates.appeal_by is not None
+    assert [d for k, d, _ in planned(ddb, silent) if k == "appeal_window"]
+
+
+def test_washington_estimate_no_overdue_before_it(ddb):
+    request_id = add_request(ddb, "WA", [("filed", "2026-11-02"),
+                                         ("acknowledged", "2026-11-06", {"estimated_date": "2027-01-15"})])
+    recompute.request(ddb, request_id, today=D("2026-11-06"))
+    kinds = {(k, d) for k, d, _ in planned(ddb, request_id)}
+    assert ("due_today", "2027-01-15") in kinds and ("overdue", "2027-01-16") in kinds
+    assert not [d for k, d in kinds if k in ("overdue", "follow_up") and d <= "2027-01-15"]
+
+
 def test_no_period_law_plans_follow_ups(ddb):
     request_id = add_request(ddb, "AZ", [("filed", "2026-09-01")])
     recompute.request(ddb, request_id, today=D("2026-09-01"))
