@@ -2,7 +2,9 @@
 box on the request page and the residency rule on the agency page (real SQLite, Flask test client)."""
 import datetime as dt
 
-from conftest import ADMIN_EMAIL, ADMIN_PASSWORD
+import pytest
+
+from conftest import ADMIN_EMAIL, ADMIN_PASSWORD, CHROMIUM, TODAY, login
 
 from foia import agencies, clock, ics, recompute, requests
 from foia.deadlines import store
@@ -122,3 +124,27 @@ def test_calendar_feed_follows_the_operative_date(db):
                               today="2026-11-06")
     due = [e for e in ics.entries(db) if e["uid"] == f"request-{request_id}-due@foia"]
     assert [e["day"] for e in due] == [D("2027-01-15")]
+
+
+@pytest.mark.skipif(not CHROMIUM, reason="Chromium is not installed")
+def test_appeal_box_fits_a_phone_in_chromium(server, browser, db):
+    """A Pennsylvania denial's request page at 390 px: the appeal box shows, and nothing in the dates
+    section reaches past the screen's edge."""
+    request_id = request_with(db, "PA", [("filed", "2026-08-20", None),
+                                         ("denied", "2026-09-01", {"exemptions": "noncriminal investigation",
+                                                                   "reason": "investigative records"})],
+                              today=TODAY[:10])
+    clock.set_now(TODAY)
+    page = browser.new_page(viewport={"width": 390, "height": 900})
+    page.base = server
+    login(page, db)
+    page.goto(f"{server}/requests/{request_id}")
+    box = page.locator(".appeal-box")
+    assert "Office of Open Records" in box.inner_text() and "2026-09-23" in box.inner_text()
+    # The dates section (its appeal box and reminders table included) stays inside the screen.
+    wide = page.evaluate("""[...document.querySelectorAll('#dates, #dates *')]
+        .filter(e => e.getBoundingClientRect().right > innerWidth + 1)
+        .map(e => e.tagName + '.' + e.className + ': ' + (e.textContent || '').trim().slice(0, 60))""")
+    assert wide == []
+    assert page.evaluate("document.querySelector('#dates').scrollWidth <= innerWidth")
+    page.close()
