@@ -15,6 +15,9 @@ DATE_LABELS = {
     "acknowledge_by": "Acknowledgement due",
     "due": "Response due",
     "extended_due": "Extended due date",
+    "operative_due": "Operative due date",
+    "produce_by": "Produce by",
+    "deemed_denied_on": "Deemed denied",
     "follow_up": "Follow up",
     "appeal_by": "Appeal window closes",
 }

@@ -45,6 +45,20 @@ DEFAULTS = {
     "BASE_URL": "http://127.0.0.1:5000",  # for links in e-mail and the calendar feed
     "LETTER_TEMPLATES": "",  # folder of letter templates; default: the packaged letters/
     "PROXY_FIX": 0,  # number of reverse proxies in front whose X-Forwarded-* headers to trust
+    # Replies from agencies, fetched from the group's mailbox (off while IMAP_HOST is empty).
+    "IMAP_HOST": "",
+    "IMAP_PORT": 0,  # 0: 993 with ssl, else 143
+    "IMAP_USER": "",
+    "IMAP_PASSWORD": "",
+    "IMAP_FOLDER": "INBOX",
+    "IMAP_SECURITY": "ssl",  # "ssl", "starttls" or "" (loopback test servers only)
+    "IMAP_CA_FILE": "",  # a certificate to trust besides the system's (a self-signed server)
+    "MAIL_POLL_MINUTES": 5,
+    # Requests sent by e-mail: replies come back to a plus-address of this mailbox (default MAIL_FROM).
+    "MAIL_REPLY_ADDRESS": "",
+    "MAIL_SEND_PER_MINUTE": 20,
+    "MAIL_MAX_ATTACHMENT": 25 * 1024 * 1024,  # bytes of one incoming attachment filed as a document
+    "MAIL_MAX_MESSAGE": 200 * 1024 * 1024,  # bytes of one raw incoming message kept
 }
 
 ENV_PREFIX = "FOIA_"

@@ -18,7 +18,7 @@ migrations = Migrations("foia")
 # Modules that define a ``migrations`` set of their own, applied after the core set, in this order.
 FEATURE_SCHEMAS: tuple[str, ...] = (
     "foia.accounts", "foia.laws", "foia.jobs", "foia.letters", "foia.deadlines", "foia.reminders", "foia.documents",
-    "foia.correspondence.store",
+    "foia.correspondence.store", "foia.stats",
 )
 
 

@@ -19,6 +19,7 @@ from . import config as config_module
 from . import db as db_module
 from .errors import Invalid
 from .filestore import LocalStore
+from .letters import storage as letter_storage
 
 
 class Instance:
@@ -62,6 +63,8 @@ class Instance:
         db_module.migrate(database)
         if not database.execute("SELECT count(*) FROM laws").fetchone()[0]:
             laws.load_into(database)
+        # Letters an earlier version kept in their own folder move into the one file store.
+        letter_storage.move_legacy_files(self.letters_dir, self.store)
         return database
 
     @functools.cached_property

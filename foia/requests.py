@@ -16,6 +16,7 @@ from .db import loads, transaction
 
 METHODS = event_kinds.METHODS
 MAX_TITLE = 300
+MAX_ID = 2**63 - 1  # the largest SQLite integer: a row id above it is no row
 MAX_TEXT = 20000
 SORTS = {
     "updated": "r.updated_at DESC, r.id DESC",
@@ -69,9 +70,13 @@ def _agency_id(db, value) -> int:
     try:
         if isinstance(value, (bool, float)):
             raise TypeError
+        if isinstance(value, str) and not (value.strip().isascii() and value.strip().isdigit()):
+            raise ValueError
         agency_id = int(value)
     except (TypeError, ValueError):
         raise errors.Invalid("agency_id", "Choose an agency.") from None
+    if not 1 <= agency_id <= MAX_ID:
+        raise errors.Invalid("agency_id", "Choose an agency from the list.")
     if not db.execute("SELECT 1 FROM agencies WHERE id = ?", [agency_id]).fetchone():
         raise errors.Invalid("agency_id", f"There is no agency with id {agency_id}; choose one from the list.")
     return agency_id
@@ -107,8 +112,11 @@ def create_request(db, *, agency_id, title, description="", method="email", trac
     now = clock.stamp()
     with transaction(db):
         if submission_key:
-            row = list(db.query("SELECT id FROM requests WHERE submission_key = ?", [submission_key]))
+            row = list(db.query("SELECT id, created_by FROM requests WHERE submission_key = ?", [submission_key]))
             if row:
+                if row[0]["created_by"] != actor:
+                    # Someone else's form key: never hand over their request.
+                    raise errors.Conflict("This form was already used. Open the new-request page again.")
                 return row[0]["id"]
         if campaign_id is not None:
             row = list(db.query("SELECT id FROM requests WHERE campaign_id = ? AND agency_id = ?",

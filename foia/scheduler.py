@@ -26,14 +26,15 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 
 # Each of these registers the handler of a job kind: campaign.letters, recompute.all, document.ocr,
 # document.extract, mail.poll.
-from . import campaigns, clock, jobs, recompute, reminders  # noqa: F401
-from .correspondence import receive  # noqa: F401
+from . import campaigns, clock, jobs, recompute, reminders, stats  # noqa: F401
+from .correspondence import receive, send  # noqa: F401
 from .db import connect
 from .documents import ocr, reading  # noqa: F401
 from .instance import Instance
 
 JOB_ID = "foia-reminders-dispatch"
 JOBS_JOB_ID = "foia-jobs-run"
+MAIL_JOB_ID = "foia-mail-poll"
 INTERVAL = 60  # seconds
 JOBS_INTERVAL = 3  # seconds: a queued campaign starts within a few seconds
 JOBS_PER_TICK = 20  # then the next tick goes on (APScheduler never overlaps two ticks)
@@ -102,6 +103,25 @@ def run_jobs(instance_or_config, limit: int = JOBS_PER_TICK) -> list[jobs.Outcom
     return outcomes
 
 
+def queue_mail_poll(instance_or_config) -> int | None:
+    """Queue the mailbox poll (one live ``mail.poll`` job at a time) when a mailbox is configured."""
+    config = _config(instance_or_config)
+    if not receive.is_configured(config):
+        return None
+    try:
+        database = connect(config["DATABASE"])
+    except Exception:
+        log.exception("mail: cannot open the database to queue the mailbox poll")
+        return None
+    try:
+        return jobs.enqueue(database, "mail.poll", {}, key="mail.poll")
+    except Exception:
+        log.exception("mail: could not queue the mailbox poll")
+        return None
+    finally:
+        database.conn.close()
+
+
 def _configure(scheduler, instance_or_config, interval: float, jobs_interval: float = JOBS_INTERVAL) -> None:
     scheduler.configure(
         jobstores={"default": MemoryJobStore()},
@@ -116,6 +136,10 @@ def _configure(scheduler, instance_or_config, interval: float, jobs_interval: fl
                       replace_existing=True, next_run_time=start)
     scheduler.add_job(run_jobs, "interval", args=[instance], seconds=jobs_interval, id=JOBS_JOB_ID,
                       replace_existing=True, next_run_time=start)
+    if receive.is_configured(instance.config):
+        minutes = max(1, int(instance.config.get("MAIL_POLL_MINUTES") or 5))
+        scheduler.add_job(queue_mail_poll, "interval", args=[instance], minutes=minutes, id=MAIL_JOB_ID,
+                          replace_existing=True, next_run_time=start)
 
 
 def start_background(instance_or_config, interval: float = INTERVAL,

@@ -75,7 +75,7 @@ SELECT r.id, r.agency_id, a.name AS agency_name, a.state, r.status, r.campaign_i
        MIN(CASE WHEN e.kind IN ({_in(ANSWER_KINDS)}) THEN e.occurred_on END) AS answered_on,
        MIN(CASE WHEN e.kind IN ({_in(RELEASE_KINDS)}) THEN e.occurred_on END) AS released_on,
        MIN(CASE WHEN e.kind IN ({_in(ENDING_KINDS)}) THEN e.occurred_on END) AS ended_on,
-       COALESCE(d.extended_due, d.due) AS due_on
+       COALESCE(d.operative_due, d.extended_due, d.due) AS due_on
 FROM requests r
 JOIN agencies a ON a.id = r.agency_id
 LEFT JOIN events e ON e.request_id = r.id

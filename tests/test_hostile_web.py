@@ -103,20 +103,8 @@ def sane(status, headers, body, allowed):
     return text
 
 
-# Cases that still fail in other areas' code, each with where the fix belongs.
-REQUEST_FILTERS = ("foia/web/requests.py list_args reads ?agency= and ?campaign_id= with type=int: "
-                   "SQLite overflows above 2^63-1 (use foia.web.parse_id)")
-REQUEST_IDS = "foia/requests.py create_request passes an agency id above 2^63-1 to SQLite (OverflowError)"
-FORM_KEY = "foia/requests.py: a submission_key of another user's request returns that request"
-XFAIL = {
-    "/requests/?agency=" + BIG: REQUEST_FILTERS,
-    "/requests/?campaign_id=" + BIG: REQUEST_FILTERS,
-    "/requests/?campaign_id=" + OVER: REQUEST_FILTERS,
-    "/api/requests?agency=" + BIG: REQUEST_FILTERS,
-    "big id": REQUEST_IDS,
-    "/requests/new agency_id=" + BIG: REQUEST_IDS,
-    "form key": FORM_KEY,
-}
+# Cases expected to fail, each with where the fix belongs (none at present).
+XFAIL: dict[str, str] = {}
 
 
 def cases(values, key=lambda value: value):
@@ -325,10 +313,10 @@ def test_garbage_session_cookie_is_sent_to_sign_in(live):
     assert status == 302 and headers["Location"].startswith("/login")
 
 
-@pytest.mark.xfail(strict=True, reason=FORM_KEY)
 def test_another_users_form_key_does_not_return_their_request(live):
     key = "shared-key-" + uuid.uuid4().hex
-    status, headers, _ = live.post("/requests/new", {"agency_id": "1", "title": "Admin's request", "form_key": key})
+    status, headers, _ = live.post("/requests/new", {"agency_id": "1", "title": "Admin's request", "method": "email",
+                                                       "form_key": key})
     assert status == 303
     admins = urllib.parse.urlsplit(headers["Location"]).path
     status, _, _ = live.post("/admin/users", {"email": "member@example.org", "role": "member",
@@ -338,7 +326,7 @@ def test_another_users_form_key_does_not_return_their_request(live):
     member = Client(live.base)
     assert member.post("/login", {"email": "member@example.org", "password": "another long passphrase"})[0] == 303
     status, headers, _ = member.post("/requests/new", {"agency_id": "1", "title": "Member's request",
-                                                       "form_key": key})
+                                                       "method": "email", "form_key": key})
     assert not (status == 303 and urllib.parse.urlsplit(headers["Location"]).path == admins), \
         "the member's form key returned the admin's request"
 

@@ -158,11 +158,12 @@ def reminders_refresh(instance):
 @main.command("scheduler")
 @pass_instance
 def scheduler_command(instance):
-    """Run the reminder dispatcher alone (every minute) until stopped; use with several web workers."""
+    """Run the reminder dispatcher and the background jobs alone until stopped; use with several web workers."""
     config = instance.config
-    open_db().conn.close()
-    click.echo(f"Dispatching reminders every {scheduler.INTERVAL} seconds. {mail.status(config)} Ctrl-C stops.")
-    scheduler.run_forever(config)
+    instance.prepare().conn.close()
+    click.echo(f"Dispatching reminders every {scheduler.INTERVAL} seconds and background jobs every "
+               f"{scheduler.JOBS_INTERVAL} seconds. {mail.status(config)} Ctrl-C stops.")
+    scheduler.run_forever(instance)
 
 
 @main.group("export")

@@ -19,17 +19,20 @@ from . import MAX_ID, auth, deadlines, form_token, wants_json
 
 # Blueprint modules of foia.web, each with one ``bp``.
 BLUEPRINTS = ("dashboard", "agencies", "requests", "api", "auth", "deadlines", "letters", "campaigns", "documents",
-              "correspondence", "jobs")
+              "correspondence", "jobs", "insights")
 
 # Navigation: (endpoint, label); entries whose blueprint is not registered are left out.
 NAV = (
     ("dashboard.index", "Dashboard"),
+    ("insights.index", "Insights"),
     ("requests.index", "Requests"),
     ("agencies.index", "Agencies"),
     ("campaigns.index", "Campaigns"),
     ("deadlines.calendar_page", "Calendar"),
     ("documents.search", "Search"),
     ("documents.archive", "Archive"),
+    ("correspondence.inbox", "Mail"),
+    ("jobs.index", "Jobs"),
 )
 
 class IdConverter(IntegerConverter):
@@ -158,7 +161,11 @@ def create_app(config: dict | None = None, *, instance: Instance | None = None) 
 
 
 def _nav(app):
-    return [(endpoint, label) for endpoint, label in NAV if endpoint in app.view_functions]
+    """The menu: registered areas only, and admin-only pages only for admins."""
+    user = auth.current_user
+    admin = bool(getattr(user, "is_authenticated", False) and getattr(user, "is_admin", False))
+    return [(endpoint, label) for endpoint, label in NAV if endpoint in app.view_functions
+            and (admin or not auth.is_admin_route(endpoint, None, app))]
 
 
 def init_app(app: Flask) -> None:

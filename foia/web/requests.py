@@ -1,7 +1,7 @@
 from flask import Blueprint, redirect, render_template, request, url_for
 
 from .. import agencies, errors, events, laws, lifecycle, requests
-from . import actor_id, get_db, instance, page_number, sections
+from . import actor_id, get_db, instance, page_number, parse_id, sections
 
 bp = Blueprint("requests", __name__, url_prefix="/requests")
 FORM_FIELDS = ("agency_id", "title", "description", "method", "tracking_number", "filed_on")
@@ -12,8 +12,8 @@ def list_args() -> dict:
     return {
         "status": status if status == "open" or status in lifecycle.STATUSES else "",
         "state": request.args.get("state", "").upper()[:2],
-        "agency_id": request.args.get("agency", type=int),
-        "campaign_id": request.args.get("campaign_id", type=int),
+        "agency_id": parse_id(request.args.get("agency"), "agency", "agency id"),
+        "campaign_id": parse_id(request.args.get("campaign_id"), "campaign_id", "campaign id"),
         "q": request.args.get("q", "")[:200],
         "sort": request.args.get("sort", "updated") if request.args.get("sort") in requests.SORTS else "updated",
     }
