@@ -148,3 +148,22 @@ def test_appeal_box_fits_a_phone_in_chromium(server, browser, db):
     assert wide == []
     assert page.evaluate("document.querySelector('#dates').scrollWidth <= innerWidth")
     page.close()
+
+
+def test_residency_on_the_request_page_warns_a_requester_from_elsewhere(client, db):
+    from foia import letters
+
+    request_id = request_with(db, "VA", [("filed", "2027-02-01", None)], today="2027-02-02")
+    html = page(client, f"/requests/{request_id}")
+    assert "Who may request" in html and "residents of Virginia" in html
+    assert "If you live elsewhere" in html and "The requester lives in" not in html
+    letters.save_requester(db, {"name": "R. Okafor", "address": "12 Harbor Street\nBaltimore, MD",
+                                "email": "r@example.org", "residence": "MD"})
+    html = page(client, f"/requests/{request_id}")
+    assert "The requester lives in MD, not Virginia" in html
+    letters.save_requester(db, {"name": "R. Okafor", "address": "1 Main St\nNorfolk, VA",
+                                "email": "r@example.org", "residence": "VA"})
+    html = page(client, f"/requests/{request_id}")
+    assert "residents of Virginia" in html and "The requester lives in" not in html
+    ga = request_with(db, "GA", [("filed", "2027-02-01", None)], today="2027-02-02")
+    assert "Anyone may request" in page(client, f"/requests/{ga}")

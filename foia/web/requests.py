@@ -1,6 +1,6 @@
 from flask import Blueprint, redirect, render_template, request, url_for
 
-from .. import agencies, errors, events, laws, lifecycle, requests
+from .. import agencies, errors, events, laws, letters, lifecycle, requests
 from . import actor_id, get_db, instance, page_number, parse_id, sections
 
 bp = Blueprint("requests", __name__, url_prefix="/requests")
@@ -86,6 +86,8 @@ def _show(request_id, *, event_values=None, event_errors=None, status=200):
     values["kind"] = _chosen_kind(values.get("kind") or request.args.get("kind", ""), next_kinds)
     return render_template(
         "requests/show.html", request_row=row, events=timeline, law=laws.get(db, row["agency_state"]),
+        state_name=laws.NAMES.get(row["agency_state"], row["agency_state"]),
+        requester_state=letters.requester(db).get("residence", ""),
         next_kinds=next_kinds, kind_fields={kind: events.fields(kind) for kind in next_kinds},
         event_values=values, event_errors=event_errors or {}, payload=events.payload,
         sections=sections("request", row),
