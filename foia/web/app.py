@@ -13,7 +13,7 @@ from markupsafe import Markup
 from werkzeug.exceptions import BadRequest, HTTPException
 from werkzeug.routing import IntegerConverter
 
-from .. import errors, lifecycle, resources, scheduler
+from .. import errors, formats, lifecycle, resources, scheduler
 from ..instance import Instance
 from . import MAX_ID, auth, deadlines, form_token, wants_json
 
@@ -160,6 +160,30 @@ def create_app(config: dict | None = None, *, instance: Instance | None = None) 
     return app
 
 
+def _time(value, words: str):
+    """``<time datetime="2026-12-08">Tue 8 Dec 2026</time>``; nothing for an empty value."""
+    if value is None or value == "":
+        return ""
+    machine = formats.iso(value)
+    if not machine or machine == str(value) and formats.day(value) == str(value):
+        return words  # not a date: the text as it is (escaped by Jinja)
+    return Markup('<time datetime="{}">{}</time>').format(machine, words)
+
+
+def _signed_in() -> bool:
+    return bool(getattr(auth.current_user, "is_authenticated", False))
+
+
+def _can_edit() -> bool:
+    """Whether the person looking may change things: templates show forms only then (viewers and the
+    public see none)."""
+    return _signed_in() and bool(getattr(auth.current_user, "can_edit", False))
+
+
+def _is_admin() -> bool:
+    return _signed_in() and bool(getattr(auth.current_user, "is_admin", False))
+
+
 def _nav(app):
     """The menu: registered areas only, and admin-only pages only for admins."""
     user = auth.current_user
@@ -196,6 +220,15 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["status_label"] = lambda s: lifecycle.STATUSES.get(s, s)
     app.jinja_env.filters["event_label"] = lambda k: lifecycle.EVENT_KINDS.get(k, k)
     app.jinja_env.filters["nl2br"] = lambda text: Markup("<br>").join((text or "").splitlines())
+    # Dates, money and counts for people (foia.formats); ``|day`` and ``|moment`` wrap the words in
+    # a <time> element carrying the ISO form. ``|day_text`` / ``|moment_text`` give the words alone.
+    app.jinja_env.filters["day"] = lambda value, weekday=True: _time(value, formats.day(value, weekday=weekday))
+    app.jinja_env.filters["moment"] = lambda value: _time(value, formats.moment(value))
+    app.jinja_env.filters["day_text"] = formats.day
+    app.jinja_env.filters["moment_text"] = formats.moment
+    app.jinja_env.filters["money"] = formats.money
+    app.jinja_env.globals.update(plural=formats.plural, can_edit=_can_edit, is_admin=_is_admin,
+                                 signed_in=_signed_in)
 
     app.register_error_handler(errors.FoiaError, handle_foia_error)
     app.register_error_handler(HTTPException, handle_http_error)
