@@ -226,3 +226,12 @@ def m003_campaign_submission_key(db: sqlite_utils.Database) -> None:
     """A double-submitted campaign form creates one campaign, not two."""
     db.execute("ALTER TABLE campaigns ADD COLUMN submission_key TEXT")
     db.execute("CREATE UNIQUE INDEX campaigns_submission_key ON campaigns(submission_key)")
+
+
+@migrations()
+def m004_public_campaigns_and_agency_submission_key(db: sqlite_utils.Database) -> None:
+    """A campaign may be shown on a public page (opt-in, off by default), and the agency form, like
+    the request and campaign forms, creates one agency for one submission."""
+    db.execute("ALTER TABLE campaigns ADD COLUMN public INTEGER NOT NULL DEFAULT 0")
+    db.execute("ALTER TABLE agencies ADD COLUMN submission_key TEXT")
+    db.execute("CREATE UNIQUE INDEX agencies_submission_key ON agencies(submission_key)")
