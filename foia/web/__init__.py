@@ -114,3 +114,31 @@ def sections(kind: str, *args) -> list[Markup]:
     """Each feature's section of the request page or dashboard, rendered."""
     return [Markup(render_template(template, **fn(get_db(), *args)))
             for template, fn in current_app.extensions["foia.sections"][kind]]
+
+
+def named_sections(kind: str, *args) -> dict[str, Markup]:
+    """Like :func:`sections`, keyed by each section's template name (e.g.
+    ``"deadlines/_request_dates.html"``), so a page can place each section in its own column."""
+    return {template: Markup(render_template(template, **fn(get_db(), *args)))
+            for template, fn in current_app.extensions["foia.sections"][kind]}
+
+
+def confirmed() -> bool:
+    """Whether a one-way action's form came back from its confirmation page (``confirm=yes``)."""
+    return request.form.get("confirm") == "yes"
+
+
+def confirm_page(*, title: str, message: str, button: str, cancel_url: str, danger: bool = True,
+                 status: int = 200):
+    """The page asking "are you sure?" before a one-way action (remove an event, publish, delete,
+    cancel a campaign). It posts the same form fields back to the same address with ``confirm=yes``,
+    so it works without JavaScript and keeps everything the person entered. Use in a POST view::
+
+        if not confirmed():
+            return confirm_page(title="Remove this event?", message="…", button="Remove it",
+                                cancel_url=url_for("requests.show", request_id=rid))
+    """
+    fields = [(key, value) for key, values in request.form.lists() if key not in ("confirm", "csrf_token")
+              for value in values]
+    return render_template("_confirm.html", title=title, message=message, button=button, cancel_url=cancel_url,
+                           danger=danger, fields=fields, action=request.path), status
