@@ -30,8 +30,11 @@ run: install
 	@test -f "$(FOIA_INSTANCE)/foia.db" || $(BIN)/foia init --demo
 	$(BIN)/foia serve --host 127.0.0.1 --port 5000
 
+# The suite runs on TEST_WORKERS processes (pytest-xdist); TEST_WORKERS=0 runs it in this one.
+TEST_WORKERS ?= 2
+
 test: sysdeps $(VENV)/.installed-test
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-test
 	$(BIN)/python -m pyflakes foia tests bench
