@@ -12,12 +12,19 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
 
+from .config import DEFAULTS
+
 TIMEOUT = 30  # seconds, for connecting and for each SMTP command
 SECURITY = ("", "starttls", "ssl")
 
 
 class MailError(Exception):
     """Mail could not be sent; the message says why (it is shown to users)."""
+
+
+def sender(config: dict) -> str:
+    """The From address: ``MAIL_FROM``, or its default when it is empty."""
+    return (config.get("MAIL_FROM") or "").strip() or DEFAULTS["MAIL_FROM"]
 
 
 def is_configured(config: dict) -> bool:
@@ -27,10 +34,10 @@ def is_configured(config: dict) -> bool:
 def status(config: dict) -> str:
     """One line for pages and the CLI describing the mail set-up."""
     if not is_configured(config):
-        return "Mail is off (FOIA_SMTP_HOST is not set): reminders are delivered in the app only."
+        return "E-mail is not set up: reminders appear in the app only."
     security = config.get("SMTP_SECURITY") or "no encryption"
     return (f"Mail goes out through {config['SMTP_HOST']}:{config.get('SMTP_PORT') or 25} "
-            f"({security}) from {config.get('MAIL_FROM') or 'foia@localhost'}.")
+            f"({security}) from {sender(config)}.")
 
 
 def build_message(config: dict, to, subject: str, body: str, attachments=()) -> EmailMessage:
@@ -39,12 +46,12 @@ def build_message(config: dict, to, subject: str, body: str, attachments=()) -> 
     if not recipients or not all("@" in r for r in recipients):
         raise MailError(f"Not an e-mail address: {', '.join(recipients) or '(none)'}")
     message = EmailMessage()
-    sender = config.get("MAIL_FROM") or "foia@localhost"
-    message["From"] = sender
+    from_addr = sender(config)
+    message["From"] = from_addr
     message["To"] = ", ".join(recipients)
     message["Subject"] = subject.replace("\n", " ").replace("\r", " ")
     message["Date"] = formatdate(localtime=True)
-    message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or "localhost")
+    message["Message-ID"] = make_msgid(domain=from_addr.rpartition("@")[2] or "localhost")
     message.set_content(body)
     for item in attachments:
         if isinstance(item, (str, Path)):

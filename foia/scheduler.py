@@ -28,6 +28,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 # document.extract, mail.poll.
 from . import campaigns, clock, jobs, recompute, reminders, stats  # noqa: F401
 from .correspondence import receive, send  # noqa: F401
+from .config import DEFAULTS
 from .db import connect
 from .documents import ocr, reading  # noqa: F401
 from .instance import Instance
@@ -137,7 +138,7 @@ def _configure(scheduler, instance_or_config, interval: float, jobs_interval: fl
     scheduler.add_job(run_jobs, "interval", args=[instance], seconds=jobs_interval, id=JOBS_JOB_ID,
                       replace_existing=True, next_run_time=start)
     if receive.is_configured(instance.config):
-        minutes = max(1, int(instance.config.get("MAIL_POLL_MINUTES") or 5))
+        minutes = max(1, int(instance.config.get("MAIL_POLL_MINUTES") or DEFAULTS["MAIL_POLL_MINUTES"]))
         scheduler.add_job(queue_mail_poll, "interval", args=[instance], minutes=minutes, id=MAIL_JOB_ID,
                           replace_existing=True, next_run_time=start)
 

@@ -202,7 +202,7 @@ def test_reminders_run_once_and_list(runner, instance_db, smtp):
 def test_reminders_run_once_without_mail(runner, instance_db, monkeypatch):
     monkeypatch.delenv("FOIA_SMTP_HOST", raising=False)
     result = runner("reminders", "run-once")
-    assert result.exit_code == 0 and "Mail is off" in result.output
+    assert result.exit_code == 0 and "E-mail is not set up" in result.output
 
 
 def test_reminders_refresh(runner, instance_db):

@@ -141,7 +141,7 @@ def test_calendar_page_shows_and_rotates_the_address(web, client, ddb):
     assert page.status_code == 200
     token = ics.token(ddb)
     assert f"/calendar/{token}.ics" in page.get_data(as_text=True)
-    assert "Mail is off" in page.get_data(as_text=True)
+    assert "E-mail is not set up" in page.get_data(as_text=True)
     response = client.post("/calendar/rotate")
     assert response.status_code == 303
     assert ics.token(ddb) != token

@@ -12,23 +12,20 @@ import datetime as dt
 import io
 
 from .. import audit, clock, documents, errors, filerefs, requests, workdays
+from ..config import DEFAULTS
 from ..db import transaction
 from . import match as matching
 from . import read as reader
 from . import store
 from .parse import Parsed, parse
 
-# Fallbacks for settings that may be missing from an older configuration mapping.
-MAIL_DEFAULTS = {
-    "MAIL_MAX_MESSAGE": 200 * 1024 * 1024,  # bytes of one raw message kept
-    "MAIL_MAX_ATTACHMENT": 25 * 1024 * 1024,  # bytes of one attachment filed as a document
-}
 BODY_LIMIT = 200_000  # characters of body text kept on the row for display
 
 
 def setting(config: dict, key: str):
+    """A setting from ``config``, or its default (:data:`foia.config.DEFAULTS`) when missing or empty."""
     value = (config or {}).get(key)
-    return MAIL_DEFAULTS.get(key) if value in (None, "") else value
+    return DEFAULTS[key] if value in (None, "") else value
 
 
 @dataclasses.dataclass

@@ -231,12 +231,14 @@ def _lowered(text: str) -> str | None:
 _BOUNCE_SUBJECT = re.compile(
     r"\b(?:undeliver(?:able|ed)|delivery\s+(?:status\s+notification|failure|has\s+failed)|mail\s+delivery\s+(?:failed|failure|subsystem)|"
     r"returned\s+mail|failure\s+notice|could\s+not\s+be\s+delivered|message\s+not\s+delivered|no\s+se\s+pudo\s+entregar)", re.I)
-_BOUNCE_SENDER = re.compile(r"^(?:mailer-daemon|postmaster|mail-daemon|bounces?)@", re.I)
+# Exchange and Microsoft 365 send plain-text reports from MicrosoftExchange<32 hex digits>@ their domain.
+_BOUNCE_SENDER = re.compile(r"^(?:mailer-daemon|postmaster|mail-daemon|bounces?|microsoftexchange[0-9a-f]{0,32})@", re.I)
 _FINAL_RECIPIENT = re.compile(r"Final-Recipient:\s*rfc822;\s*<?([^\s<>]+@[^\s<>]+)>?(?:[\s\S]*?Action:\s*(\w+))?", re.I)
 _FAILED_IN_TEXT = re.compile(
     r"<?([\w.+'-]+@[\w-]+(?:\.[\w-]+)+)>?[^\n@]{0,120}?(?:\n\s*)?\(?(?:user\s+unknown|mailbox\s+(?:unavailable|not\s+found|does\s+not\s+exist)|"
     r"(?:recipient\s+)?address\s+rejected|no\s+such\s+user|does\s+not\s+exist|unknown\s+user|\b5\d\d[\s-]5\.\d\.\d+|\b550\b)", re.I)
-_FAILED_LIST = re.compile(r"(?:following\s+(?:address(?:es|\(es\))?|recipients?)\s+failed|could\s+not\s+be\s+delivered\s+to)[^\n]*\n+\s*<?([\w.+'-]+@[\w-]+(?:\.[\w-]+)+)", re.I)
+_FAILED_LIST = re.compile(r"(?:following\s+(?:address(?:es|\(es\))?|recipients?)\s+failed|could\s+not\s+be\s+delivered\s+to|"
+                          r"delivery\s+has\s+failed\s+to\s+these\s+recipients(?:\s+or\s+groups)?:?)[^\n]*\n+\s*<?([\w.+'-]+@[\w-]+(?:\.[\w-]+)+)", re.I)
 
 _AUTO_SUBJECT = re.compile(r"^(?:automatic\s+reply|auto(?:matic)?[-\s]?(?:reply|response)|out\s+of\s+(?:the\s+)?office|"
                            r"respuesta\s+autom[aá]tica|fuera\s+de\s+la\s+oficina|ausencia|away\s+from|away\s*:)", re.I)

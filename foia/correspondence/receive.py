@@ -21,6 +21,7 @@ import ssl
 from pathlib import Path
 
 from .. import errors, jobs
+from ..config import DEFAULTS
 from . import ingest as ingesting
 from . import store
 
@@ -117,17 +118,21 @@ def is_configured(config: dict) -> bool:
 def status(config: dict) -> str:
     if not is_configured(config):
         return "Mail polling is off (FOIA_IMAP_HOST is not set): import replies with `foia mail import`."
-    security = (config.get("IMAP_SECURITY") if config.get("IMAP_SECURITY") is not None else "ssl") or "no encryption"
+    security = _security(config) or "no encryption"
     return (f"Replies are fetched from {config.get('IMAP_USER') or '(no user)'} at {config['IMAP_HOST']}:"
-            f"{_port(config)} ({security}), folder {config.get('IMAP_FOLDER') or 'INBOX'}.")
+            f"{_port(config)} ({security}), folder {_folder(config)}.")
 
 
 def _security(config: dict) -> str:
     value = config.get("IMAP_SECURITY")
-    value = "ssl" if value is None else str(value).strip().lower()
+    value = DEFAULTS["IMAP_SECURITY"] if value is None else str(value).strip().lower()
     if value not in SECURITY:
         raise errors.Invalid("IMAP_SECURITY", f"IMAP_SECURITY must be 'ssl', 'starttls' or '', not {value!r}.")
     return value
+
+
+def _folder(config: dict) -> str:
+    return (config.get("IMAP_FOLDER") or "").strip() or DEFAULTS["IMAP_FOLDER"]
 
 
 def _port(config: dict) -> int:
@@ -190,7 +195,7 @@ def _close(imap) -> None:
 
 def poll(db, store_, config: dict, *, actor=None, progress=None, batch: int = BATCH) -> Report:
     """Fetch and file the messages of the configured folder not filed before."""
-    folder = (config.get("IMAP_FOLDER") or "INBOX").strip()
+    folder = _folder(config)
     imap = connect(config)
     report = Report()
     try:

@@ -28,13 +28,13 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
 from .. import audit, campaigns, clock, errors, jobs, letters, mail, requests
+from ..config import DEFAULTS
 from ..db import loads, transaction
 from ..filestore import store_for
 from . import store, tokens
 
 CAMPAIGN_JOB = "mail.campaign"
 SEND_JOB = "mail.send"
-SEND_DEFAULTS = {"MAIL_SEND_PER_MINUTE": 20}
 NEEDS_OTHER_WAY = "needs portal or mail"
 
 
@@ -80,7 +80,7 @@ class Outgoing:
 
 def _setting(config, key):
     value = (config or {}).get(key)
-    return SEND_DEFAULTS.get(key) if value in (None, "") else value
+    return DEFAULTS[key] if value in (None, "") else value
 
 
 def reply_base(config) -> str:
