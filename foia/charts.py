@@ -5,9 +5,14 @@ is labelled by) and the same figures as a table (``headers``, ``rows``) to print
 are dark enough for AA contrast with white text or on white, and every category also has its own
 pattern and a text label, so colour is never the only cue.
 """
+import csv
+import functools
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from markupsafe import Markup, escape
+
+from . import lifecycle
 
 INK = "#1a1a1a"
 BAR = "#1f5f8b"  # 6.9:1 on white
@@ -53,12 +58,15 @@ def _open(chart_id: str, title: str, description: str, width: int, height: int) 
             f'<title id="{chart_id}-title">{escape(title)}</title><desc id="{chart_id}-desc">{escape(description)}</desc>')
 
 
-def bar_chart(chart_id: str, title: str, items: list[tuple[str, int]], *, unit: str = "requests") -> Chart:
-    """Horizontal bars, one per (label, value), each with its value written at its end."""
-    row_height, label_width, bar_width = 28, 190, 300
+def bar_chart(chart_id: str, title: str, items: list[tuple[str, int]], *, unit: str = "requests",
+              note: str = "", label_width: int = 190) -> Chart:
+    """Horizontal bars, one per (label, value), each with its value written at its end (``note``:
+    a sentence added to the description)."""
+    row_height, bar_width = 28, 300
     height = max(1, len(items)) * row_height + 8
     top = max((v for _, v in items), default=0) or 1
     description = f"Bar chart of {len(items)} values, in {unit}; the table beside it gives the same figures."
+    description += f" {note}" if note else ""
     parts = [_open(chart_id, title, description, label_width + bar_width + 70, height)]
     for i, (label, value) in enumerate(items):
         y = 4 + i * row_height
@@ -133,3 +141,205 @@ def on_time_category(share: float | None) -> str:
 
 ON_TIME_LEGEND = {"good": "80% or more on time", "middle": "50-79% on time", "poor": "under 50% on time",
                   "none": "no request judged yet"}
+
+
+# -- line chart -------------------------------------------------------------------------------------
+
+def _axis(value: int) -> tuple[int, int]:
+    """(top, step) of a value axis: a round step (1, 2 or 5 x 10^n) giving at most five intervals."""
+    step = 1
+    while True:
+        for factor in (1, 2, 5):
+            if step * factor * 5 >= value:
+                size = step * factor
+                return max(size, -(-value // size) * size), size
+        step *= 10
+
+
+def line_chart(chart_id: str, title: str, points: list[tuple[str, int]], *, unit: str = "requests",
+               x_label: str = "", headers: tuple[str, str] | None = None) -> Chart:
+    """A line over (label, value) points, left to right, with both axes labelled, a circle per point
+    (its own ``<title>`` gives the figure on hover) and the value written above the last point."""
+    left, right, top, bottom, width, height = 56, 24, 20, 56, 640, 300
+    plot_w, plot_h = width - left - right, height - top - bottom
+    peak, step = _axis(max((v for _, v in points), default=0))
+    n = len(points)
+    description = (f"Line chart of {n} values, in {unit}, from {points[0][0]} to {points[-1][0]}; "
+                   "the table beside it gives the same figures." if points else "No figures yet.")
+    parts = [_open(chart_id, title, description, width, height)]
+    for value in range(0, peak + 1, step):  # horizontal grid lines with the axis's figures
+        y = top + plot_h - plot_h * value / peak
+        text = f"{value:,}"
+        parts.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{y:.1f}" y2="{y:.1f}" stroke="#d0d0d0"/>'
+                     f'<text x="{left - 8}" y="{y + 4:.1f}" text-anchor="end" fill="{INK}" font-size="12">{text}</text>')
+    parts.append(f'<line x1="{left}" x2="{left}" y1="{top}" y2="{top + plot_h}" stroke="{INK}"/>'
+                 f'<line x1="{left}" x2="{left + plot_w}" y1="{top + plot_h}" y2="{top + plot_h}" stroke="{INK}"/>')
+    xs = [left + (plot_w * i / (n - 1) if n > 1 else plot_w / 2) for i in range(n)]
+    ys = [top + plot_h - plot_h * v / peak for _, v in points]
+    label_every = max(1, -(-n // 7))  # at most about seven labels under the axis
+    for i, (label, _) in enumerate(points):
+        if (n - 1 - i) % label_every == 0:  # counted from the newest, which is always labelled
+            parts.append(f'<text x="{xs[i]:.1f}" y="{top + plot_h + 18}" text-anchor="middle" fill="{INK}" '
+                         f'font-size="12">{escape(label)}</text>')
+    if n:
+        line = " ".join(f"{x:.1f},{y:.1f}" for x, y in zip(xs, ys))
+        parts.append(f'<polyline points="{line}" fill="none" stroke="{BAR}" stroke-width="3"/>')
+        for (label, value), x, y in zip(points, xs, ys):
+            parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="5" fill="#ffffff" stroke="{BAR}" stroke-width="3">'
+                         f'<title>{escape(label)}: {value:,} {escape(unit)}</title></circle>')
+        parts.append(f'<text x="{xs[-1]:.1f}" y="{ys[-1] - 10:.1f}" text-anchor="end" fill="{INK}" font-size="13" '
+                     f'font-weight="bold">{points[-1][1]:,}</text>')
+    if x_label:
+        parts.append(f'<text x="{left + plot_w / 2}" y="{height - 10}" text-anchor="middle" fill="{INK}" '
+                     f'font-size="12">{escape(x_label)}</text>')
+    parts.append(f'<text x="14" y="{top + plot_h / 2}" text-anchor="middle" fill="{INK}" font-size="12" '
+                 f'transform="rotate(-90 14 {top + plot_h / 2})">{escape(unit.capitalize())}</text>')
+    parts.append("</svg>")
+    header = list(headers) if headers else [x_label or "", unit.capitalize()]
+    return Chart(chart_id, title, description, Markup("".join(parts)), header,
+                 [[label, f"{value:,}"] for label, value in points])
+
+
+# -- the United States, state by state ----------------------------------------------------------------
+
+OUTLINES = Path(__file__).resolve().parent / "data" / "us-states.csv"
+"""One SVG path per state and DC, in a 975 x 610 box (us-atlas 3.0.1: the Census Bureau's 1:10m
+boundaries, Albers USA; written by ``foia/data/make-us-states.py``; see us-states-SOURCES.md)."""
+
+# States too small to label inside their outline: labelled in a box to the right, joined by a line.
+CALLOUTS = ("VT", "NH", "MA", "RI", "CT", "NJ", "DE", "MD", "DC")
+
+# Response states of a campaign's requests (stats.RESPONSE_STATES) as map styles.
+CAMPAIGN_STYLES = {
+    "answered": ("#1b5e20", "none"),
+    "waiting": ("#1f5f8b", "dots"),
+    "overdue": ("#a4161a", "stripes"),
+    "not_filed": ("#5f6b76", "cross"),
+    "ended": ("#5b3a8c", "rings"),
+}
+ABSENT = "#f1f1f1"  # a state with no figure: light, with dark text
+ABSENT_EDGE = "#767676"
+
+
+@dataclass(frozen=True)
+class Outline:
+    code: str
+    label_x: int
+    label_y: int
+    path: str
+
+
+@functools.cache
+def outlines() -> dict[str, Outline]:
+    with OUTLINES.open(newline="") as f:
+        return {row["code"]: Outline(row["code"], int(row["label_x"]), int(row["label_y"]), row["path"])
+                for row in csv.DictReader(f)}
+
+
+def _map_patterns(chart_id: str) -> str:
+    return _patterns(chart_id).replace("</defs>", (
+        f'<pattern id="{chart_id}-rings" width="8" height="8" patternUnits="userSpaceOnUse">'
+        '<circle cx="4" cy="4" r="2.5" fill="none" stroke="#ffffff" stroke-width="1"/></pattern></defs>'))
+
+
+def _halo(text_colour: str) -> str:
+    """White text gets a dark outline, so it stays readable over a pattern."""
+    return f'stroke="{INK}" stroke-width="3" paint-order="stroke"' if text_colour == "#ffffff" else ""
+
+
+def us_map(chart_id: str, title: str, values: dict[str, tuple[str, str]], legend: dict[str, str],
+           names: dict[str, str] | None = None, *, styles: dict[str, tuple[str, str]] | None = None,
+           absent: str = "no requests") -> Chart:
+    """The United States as its states' outlines (one ``<g>`` per state and DC, plus a box for US
+    federal agencies), each filled by its category with a pattern and written code.
+
+    ``values`` maps a state code to (category, short text, e.g. "82%" or "3 of 5 answered");
+    ``legend`` maps each category (a key of ``styles``, by default :data:`STYLES`) to its words.
+    States without a value are drawn light and called ``absent`` ("no requests")."""
+    styles = styles or STYLES
+    names = names or {}
+    shapes = outlines()
+    box_x, box, map_w = 990, 30, 975
+    legend_top = 620
+    per_row = 2
+    height = legend_top + 40 * (-(-(len(legend) + 1) // per_row)) + 10
+    width = box_x + box + 70
+    description = ("Map of the United States, one shape per state (small eastern states and federal agencies "
+                   "in boxes on the right); the table beside it gives each state's figure.")
+    parts = [_open(chart_id, title, description, width, height), _map_patterns(chart_id)]
+
+    def style(code):
+        category, text = values.get(code, (None, ""))
+        if category is None:
+            return ABSENT, "none", INK, absent
+        fill, pattern = styles[category]
+        return fill, pattern, "#ffffff", text or legend.get(category, "")
+
+    def tooltip(code, words):
+        return f'<title>{escape(names.get(code, code))}: {escape(words)}</title>'
+
+    # Outlines first, then every label above them (a label may cross a neighbour's edge).
+    labels = []
+    callout_y = 90
+    for code in sorted(shapes, key=lambda c: (c in CALLOUTS, shapes[c].label_y if c in CALLOUTS else 0, c)):
+        shape = shapes[code]
+        fill, pattern, text_colour, words = style(code)
+        parts.append(f'<g class="state" data-state="{code}">{tooltip(code, words)}'
+                     f'<path d="{shape.path}" fill="{fill}" stroke="#ffffff" stroke-width="1"/>')
+        if pattern != "none":
+            parts.append(f'<path d="{shape.path}" fill="url(#{chart_id}-{pattern})"/>')
+        if code in CALLOUTS:
+            y = callout_y
+            callout_y += box + 8
+            parts.append(f'<line x1="{shape.label_x}" y1="{shape.label_y}" x2="{box_x}" y2="{y + box / 2}" '
+                         f'stroke="{INK}" stroke-width="1"/>'
+                         f'<rect x="{box_x}" y="{y}" width="{box}" height="{box}" fill="{fill}" stroke="{ABSENT_EDGE}"/>')
+            if pattern != "none":
+                parts.append(f'<rect x="{box_x}" y="{y}" width="{box}" height="{box}" fill="url(#{chart_id}-{pattern})"/>')
+            parts.append(f'<text x="{box_x + box + 6}" y="{y + box / 2 + 6}" fill="{INK}" font-size="17" '
+                         f'font-weight="bold">{code}</text>')
+        else:
+            labels.append(f'<text x="{shape.label_x}" y="{shape.label_y + 6}" text-anchor="middle" '
+                          f'fill="{text_colour}" {_halo(text_colour)} font-size="16" font-weight="bold">{code}</text>')
+        parts.append("</g>")
+    parts.extend(labels)
+    # Federal agencies have no outline: a box of their own, under the callouts.
+    fill, pattern, text_colour, words = style("US")
+    y = callout_y + 20
+    parts.append(f'<g class="state" data-state="US">{tooltip("US", words)}'
+                 f'<rect x="{box_x - 40}" y="{y}" width="{box + 40}" height="{box + 4}" fill="{fill}" stroke="{ABSENT_EDGE}"/>')
+    if pattern != "none":
+        parts.append(f'<rect x="{box_x - 40}" y="{y}" width="{box + 40}" height="{box + 4}" '
+                     f'fill="url(#{chart_id}-{pattern})"/>')
+    parts.append(f'<text x="{box_x - 5 + box / 2}" y="{y + box / 2 + 8}" text-anchor="middle" fill="{text_colour}" '
+                 f'{_halo(text_colour)} font-size="16" font-weight="bold">US</text>'
+                 f'<text x="{box_x - 5 + box / 2}" y="{y + box + 24}" text-anchor="middle" fill="{INK}" '
+                 f'font-size="13">federal</text></g>')
+    # The legend, two to a row, under the map; the last entry is the light "absent" style.
+    entries = [(styles[c][0], styles[c][1], words) for c, words in legend.items()] + [(ABSENT, "none", absent)]
+    column_w = map_w // per_row
+    for i, (fill, pattern, words) in enumerate(entries):
+        x, y = (i % per_row) * column_w, legend_top + (i // per_row) * 40
+        parts.append(f'<rect x="{x}" y="{y}" width="30" height="30" fill="{fill}" stroke="{ABSENT_EDGE}"/>')
+        if pattern != "none":
+            parts.append(f'<rect x="{x}" y="{y}" width="30" height="30" fill="url(#{chart_id}-{pattern})"/>')
+        parts.append(f'<text x="{x + 40}" y="{y + 22}" fill="{INK}" font-size="20">{escape(words)}</text>')
+    parts.append("</svg>")
+    rows = [[names.get(code, code), legend.get(values[code][0], ""), values[code][1]] for code in sorted(values)]
+    return Chart(chart_id, title, description, Markup("".join(parts)), ["Jurisdiction", "Category", "Figure"], rows)
+
+
+# -- an agency's record ---------------------------------------------------------------------------------
+
+def record_chart(chart_id: str, record, *, title: str | None = None) -> Chart:
+    """A small chart of a record's outcomes (a :class:`foia.stats.Record`, e.g. ``stats.agency_record``):
+    one bar per status its requests are in, the median days in its description."""
+    title = title or f"Where {record.label}'s requests stand"
+    items = [(lifecycle.STATUSES.get(status, status.replace("_", " ")), n) for status, n in record.outcomes.items()]
+    facts = []
+    if record.median_days_to_response is not None:
+        facts.append(f"median {record.median_days_to_response:g} days to a first response")
+    if record.median_days_to_release is not None:
+        facts.append(f"median {record.median_days_to_release:g} days to a release")
+    note = ("; ".join(facts) + ".").capitalize() if facts else ""
+    return bar_chart(chart_id, title, items, note=note, label_width=160)
