@@ -27,7 +27,7 @@ REQUESTER = {"name": "Jane Doe", "organization": "Springfield Watch", "address":
 # Appeals of a denial: Pennsylvania to the Office of Open Records, Illinois a Request for Review to
 # the Public Access Counselor, Texas the presumption and the complaint (no appeal exists there).
 DENIALS = {
-    "PA": {"reason": "The records are exempt as records of a criminal investigation.",
+    "PA": {"reason": "The records are exempt as records of a noncriminal investigation.",
            "exemptions": ["65 P.S. § 67.708(b)(17)"]},
     "IL": {"reason": "Compliance would be unduly burdensome.", "exemptions": ["5 ILCS 140/3(g)"]},
     "TX": {"reason": "The information is excepted from disclosure.", "exemptions": ["§ 552.108"]},
