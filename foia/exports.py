@@ -1,5 +1,8 @@
 """Archival exports: a BagIt bag of documents with their metadata, and a ZIP of one request.
 
+Removed documents (soft deleted, see :mod:`foia.documents.catalog`) are never exported: both exports
+read :func:`foia.documents.all_documents`, which leaves them out.
+
 Every file copied out of the store is re-hashed on the way; a file whose content no longer matches
 its SHA-256 stops the export with an :class:`ExportError` naming it (``foia verify`` lists them
 all), so an export never carries a silently damaged copy.

@@ -12,15 +12,16 @@ names so callers can write ``from foia import documents; documents.add_document(
 - :mod:`.checks`: validation of dates and types typed by people
 - :mod:`.ingest`: adding an upload (store, unpack, record, have its text read)
 - :mod:`.reading`: the ``document.extract`` job
-- :mod:`.catalog`: reading and changing document rows; verifying the stored files
+- :mod:`.catalog`: reading and changing document rows (title, type, publishing, removing and
+  restoring); verifying the stored files
 - :mod:`.search`: full-text search returning data (snippets as parts, never HTML)
 - :mod:`.ocr`: OCR with Tesseract, as the ``document.ocr`` job
 
 Files live in the content-addressed store (:mod:`foia.filestore`); which of them are still needed is
 :mod:`foia.filerefs`' business.
 """
-from .catalog import (all_documents, for_request, get, members, publish, set_published, set_type, stats,
-                      unpublish, verify)
+from .catalog import (MAX_TITLE, all_documents, check_title, count_removed, edit, for_request, get, members,
+                      publish, remove, removed, restore, set_published, set_type, stats, unpublish, verify)
 from .checks import check_date, check_type
 from .classify import DOC_TYPES, RULES, suggest_type
 from .extract import (EXTRACT_LIMITS, MAX_PARSE_SIZE, MAX_TEXT, ZIP_LIMITS, ExtractLimits, Extracted, ZipLimits,
@@ -35,7 +36,8 @@ from .search import PER_PAGE, RANK_LIMIT, Results, archive, fts_query, search
 from .sniff import DOCX, IMAGE_TYPES, INLINE_TYPES, PPTX, XLSX, inline_safe, sniff
 
 __all__ = [
-    "Added", "DEFAULT_MAX_SIZE", "DOCX", "DOC_TYPES", "EXTRACT_JOB", "EXTRACT_LIMITS", "ExtractLimits",
+    "Added", "DEFAULT_MAX_SIZE", "MAX_TITLE", "check_title", "count_removed", "edit", "remove", "removed",
+    "restore", "DOCX", "DOC_TYPES", "EXTRACT_JOB", "EXTRACT_LIMITS", "ExtractLimits",
     "Extracted", "FTS_COLUMNS", "IMAGE_TYPES", "INLINE_TYPES", "MAX_PARSE_SIZE", "MAX_TEXT", "OCR_JOB",
     "PER_PAGE", "PPTX", "RANK_LIMIT", "RULES", "Results", "XLSX", "ZIP_LIMITS", "ZipLimits", "add_document",
     "all_documents", "archive", "ascii_filename", "check_date", "check_type", "check_zip", "clean_text",

@@ -104,8 +104,7 @@ def add_document(db, store, request_id: int, fileobj, filename: str, *, event_id
             with transaction(db):
                 existing = _existing(db, request_id, item.sha256)
                 if existing:
-                    return Added(id=existing, duplicate=True,
-                                 notes=[f"{item.filename} is already attached to this request (document {existing})."])
+                    return Added(id=existing[0], duplicate=True, notes=[_already(item.filename, *existing)])
                 added = Added(id=0)
                 row = dict(request_id=request_id, event_id=event_id, received=received, actor=actor,
                            agency=request, seen=set(), title_given=bool(title))
@@ -175,9 +174,18 @@ class _Reader:
             return None
 
 
-def _existing(db, request_id, sha256) -> int | None:
-    row = db.execute("SELECT id FROM documents WHERE request_id = ? AND sha256 = ?", [request_id, sha256]).fetchone()
-    return row[0] if row else None
+def _existing(db, request_id, sha256) -> tuple[int, bool] | None:
+    """The request's document with this content, if any: ``(id, removed)``."""
+    row = db.execute("SELECT id, deleted_at IS NOT NULL FROM documents WHERE request_id = ? AND sha256 = ?",
+                     [request_id, sha256]).fetchone()
+    return (row[0], bool(row[1])) if row else None
+
+
+def _already(name: str, doc_id: int, removed: bool) -> str:
+    if removed:
+        return (f"{name} was attached to this request before and removed (document {doc_id}); "
+                "an admin can restore it from the removed documents.")
+    return f"{name} is already attached to this request (document {doc_id})."
 
 
 def _insert(db, item: _Item, parent_id, row: dict, added: Added, *, doc_type=None, title=None) -> int:
@@ -218,7 +226,7 @@ def _insert(db, item: _Item, parent_id, row: dict, added: Added, *, doc_type=Non
             continue
         other = _existing(db, row["request_id"], child.sha256)
         if other:
-            added.notes.append(f"{child.title} is already attached to this request (document {other}).")
+            added.notes.append(_already(child.title, *other))
             continue
         added.member_ids.append(_insert(db, child, doc_id, row, added))
     return doc_id

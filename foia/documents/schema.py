@@ -125,3 +125,18 @@ def m003_pending_work(db) -> None:
         )
         """,
     )
+
+
+@migrations()
+def m004_removed(db) -> None:
+    """Removing a document is a soft delete: ``deleted_at`` and ``deleted_by`` are set, the row and
+    its stored file stay, and an admin can restore it. ``removed_with`` is the document whose removal
+    took this one along (itself, or the archive or e-mail it belongs to), so a restore brings back
+    exactly what one removal removed. Every list, search, count and export reads
+    ``deleted_at IS NULL``; the partial index finds the few removed rows (the admin's list, and the
+    search count, which subtracts removed matches from the index's own count)."""
+    db.execute("ALTER TABLE documents ADD COLUMN deleted_at TEXT")
+    db.execute("ALTER TABLE documents ADD COLUMN deleted_by INTEGER REFERENCES users(id)")
+    db.execute("ALTER TABLE documents ADD COLUMN removed_with INTEGER")
+    db.execute("CREATE INDEX documents_removed ON documents(deleted_at) WHERE deleted_at IS NOT NULL")
+    db.execute("CREATE INDEX documents_removed_with ON documents(removed_with) WHERE removed_with IS NOT NULL")

@@ -155,7 +155,7 @@ def search(db, q: str = "", *, state=None, agency_id=None, doc_type=None, date_f
     Up to ``rank_limit`` matches (counted among the documents the filters allow, so the public
     archive counts published ones only) are ranked by bm25 (title, then file name, agency and
     state, then text); more are listed newest first (``Results.ranked`` is False). With no words,
-    the filtered documents, most recently received first.
+    the filtered documents, most recently received first. Removed documents are never listed.
     """
     page = min(max(1, int(page or 1)), MAX_PAGE)
     where, params = [], []
@@ -179,6 +179,8 @@ def search(db, q: str = "", *, state=None, agency_id=None, doc_type=None, date_f
         params.append(check_date(date_to, "end date", "to"))
     if published_only:
         where.append("d.published = 1")
+    narrowed = bool(where)
+    where.append("d.deleted_at IS NULL")  # removed documents are never found
     filters = "".join(" AND " + w for w in where)
     offset = (page - 1) * per_page
     match = fts_query(q)
@@ -194,8 +196,13 @@ def search(db, q: str = "", *, state=None, agency_id=None, doc_type=None, date_f
             hit["snippet_parts"], hit["snippet"] = parts, plain(parts)
         return Results(hits=hits, total=total, page=page, per_page=per_page, query=q or "")
 
-    if not where:
+    if not narrowed:
+        # The index's own count, less the removed documents among the matches (few: the partial
+        # index documents_removed drives that probe).
         total = db.execute("SELECT count(*) FROM documents_fts WHERE documents_fts MATCH ?", [match]).fetchone()[0]
+        total -= db.execute(
+            "SELECT count(*) FROM documents d CROSS JOIN documents_fts f ON f.rowid = d.id "
+            "WHERE d.deleted_at IS NOT NULL AND documents_fts MATCH ?", [match]).fetchone()[0]
     else:
         total = db.execute(  # driven by the filters' indexes, probing the set of matches
             f"SELECT count(*) FROM documents d {joins} WHERE d.id IN "
