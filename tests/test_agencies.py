@@ -29,9 +29,10 @@ def test_ten_rows_three_bad(db):
     assert len(report.imported) == 7
     assert [line for line, _, _ in report.rejected] == [5, 8, 11]
     reasons = " | ".join(reason for _, _, reason in report.rejected)
-    assert "'XX' is not a known jurisdiction" in reasons
-    assert "name: empty" in reasons
-    assert "in the future" in reasons
+    assert "State: “XX” is not a state we know" in reasons
+    assert "Name: Enter the agency's name." in reasons
+    assert "Ring partner since: That date is in the future" in reasons
+    assert "state_police" not in reasons and ": empty" not in reasons
     assert db["agencies"].count == 7
 
 
@@ -81,10 +82,11 @@ def test_malformed_rows_reported(db):
            + "Bad Email PD,x,,CA,,not-an-email,,\n" + "Dup PD,x,,CA,,,,\nDup PD,y,,CA,,,,\n")
     report = agencies.import_csv(db, csv.encode())
     reasons = {line: reason for line, _, reason in report.rejected}
-    assert "has 3 fields, expected 8" in reasons[2]
-    assert "more than the 300 allowed" in reasons[4]
-    assert "not an e-mail address" in reasons[5]
-    assert "duplicate of line 6" in reasons[7]
+    assert "has 3 cells but the header row has 8" in reasons[2]
+    assert "Name: Keep this to 300 characters or fewer (it has 400)." in reasons[4]
+    assert "Records e-mail: That e-mail address doesn't look right" in reasons[5]
+    assert "not-an-email" not in reasons[5]
+    assert "The same agency as on line 6" in reasons[7]
     assert len(report.imported) == 2
 
 
