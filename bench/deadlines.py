@@ -4,7 +4,7 @@
    timelines: receipts, acknowledgements, extensions, clarification pauses, releases, denials; some
    agencies with closed days of their own) with ``recompute.everything``: once on an empty reminders
    table, once more when everything is already planned. Target: <= 10 s.
-2. One dispatcher tick (``reminders.tick`` after the day's refresh: the claim UPDATE plus the check)
+2. One dispatcher tick (``scheduler.tick`` after the day's refresh: the claim UPDATE plus the check)
    with 100,000 pending reminders of which none is due. Target: <= 20 ms.
 
 Prints the figures and records them in bench/results.json under "deadlines" (not with --no-record).
@@ -25,7 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.results import record  # noqa: E402
-from foia import clock, deadlines, laws, lifecycle, recompute, reminders  # noqa: E402
+from foia import clock, deadlines, laws, lifecycle, recompute, reminders, scheduler  # noqa: E402
 from foia import db as db_module  # noqa: E402
 
 TODAY = dt.date(2026, 9, 15)
@@ -154,11 +154,11 @@ def main() -> None:
         now = dt.datetime.combine(TODAY, dt.time(8, 0))  # before the day's 09:00 reminders: none due
         assert db.execute("SELECT count(*) FROM reminders WHERE sent_at IS NULL AND next_attempt_at <= ?",
                           [now.isoformat()]).fetchone()[0] == 0
-        reminders.tick(db, now, config={})  # warm the connection and caches
+        scheduler.tick(db, now, config={})  # warm the connection and caches
         timings = []
         for _ in range(args.ticks):
             started = time.perf_counter()
-            report = reminders.tick(db, now, config={})
+            report = scheduler.tick(db, now, config={})
             timings.append((time.perf_counter() - started) * 1000)
             assert report.claimed == 0
         timings.sort()

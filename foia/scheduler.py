@@ -61,6 +61,18 @@ def as_instance(instance_or_config) -> Instance:
     return Instance(folder, config)
 
 
+def tick(db, now=None, sender=None, config: dict | None = None) -> reminders.Report:
+    """One reminders tick: once a day re-plan every request (:func:`foia.recompute.daily`: follow-ups
+    move forward, holiday and law changes take effect), then deliver what is due. A failing re-plan is
+    logged and never holds up delivery (it is tried again at the next tick)."""
+    now = now or clock.now()
+    try:
+        recompute.daily(db, config, now.date())
+    except Exception:
+        log.exception("reminders: the daily recompute of deadlines failed; delivering what is due anyway")
+    return reminders.dispatch_due(db, now, sender, config)
+
+
 def run_tick(instance_or_config) -> reminders.Report | None:
     """One dispatcher tick on a connection of its own; errors are logged, never raised."""
     config = _config(instance_or_config)
@@ -70,7 +82,7 @@ def run_tick(instance_or_config) -> reminders.Report | None:
         log.exception("reminders: cannot open the database")
         return None
     try:
-        report = reminders.tick(database, clock.now(), config=config)
+        report = tick(database, clock.now(), config=config)
         if report.claimed:
             log.info("reminders: %s", report.summary())
         return report

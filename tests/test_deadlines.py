@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from foia import deadlines, errors, laws, lifecycle, recompute, reminders
+from foia import deadlines, errors, laws, lifecycle, recompute, reminders, scheduler
 
 D = dt.date.fromisoformat
 TODAY = D("2026-09-15")
@@ -222,7 +222,7 @@ def test_each_instance_keeps_its_own_settings(ddb):
                       today=D("2026-09-02"))
     [four] = due_soon()
     assert four < "2026-09-10" and four.endswith("T07:00:00")  # four business days before, at 7
-    reminders.tick(ddb, dt.datetime(2026, 9, 3, 6, 0), config={"REMINDER_DUE_SOON_DAYS": 1})
+    scheduler.tick(ddb, dt.datetime(2026, 9, 3, 6, 0), config={"REMINDER_DUE_SOON_DAYS": 1})
     assert due_soon() == ["2026-09-10T09:00:00"]  # the daily recompute used the tick's configuration
 
 

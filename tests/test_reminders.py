@@ -10,7 +10,7 @@ from aiosmtpd.controller import Controller
 
 from foia import clock
 from foia import db as db_module
-from foia import deadlines, errors, lifecycle, mail, recompute, reminders
+from foia import deadlines, errors, lifecycle, mail, recompute, reminders, scheduler
 from foia.reminders import dispatch
 
 D = dt.date.fromisoformat
@@ -331,7 +331,7 @@ def test_catch_up_when_the_daily_refresh_runs_first(ddb, smtp):
     owner = add_user(ddb, "ana@example.org")
     due_request(ddb, owner)
     # The restarted scheduler's first tick recomputes everything for the new day, then dispatches.
-    report = reminders.tick(ddb, T("2026-09-17T08:00:00"), config=mail_config(smtp.port))
+    report = scheduler.tick(ddb, T("2026-09-17T08:00:00"), config=mail_config(smtp.port))
     assert report.messages == 3
     assert deadlines.refreshed_on(ddb) == "2026-09-17"
 
@@ -495,14 +495,14 @@ def test_tick_delivers_even_when_the_daily_recompute_fails(ddb, smtp, caplog):
                 "(SELECT agency_id FROM requests WHERE id = ?)", [broken])
     config = mail_config(smtp.port)
     # One request whose dates cannot be computed: skipped and logged; the others are recomputed.
-    report = reminders.tick(ddb, T("2026-09-11T09:00:00"), config=config)
+    report = scheduler.tick(ddb, T("2026-09-11T09:00:00"), config=config)
     assert report.messages == 1 and deadlines.refreshed_on(ddb) == "2026-09-11"
     assert f"request {broken} skipped" in caplog.text
     # The whole recompute fails (here the database refuses its last write): delivery goes on.
     for event in ("INSERT", "UPDATE"):
         ddb.execute(f"CREATE TEMP TRIGGER refuse_{event.lower()} BEFORE {event} ON main.settings "
                     "WHEN new.key = 'deadlines.refreshed_on' BEGIN SELECT RAISE(ABORT, 'disk full'); END")
-    report = reminders.tick(ddb, T("2026-09-15T09:00:00"), config=config)
+    report = scheduler.tick(ddb, T("2026-09-15T09:00:00"), config=config)
     assert report.messages == 1 and smtp.subjects()[-1] == "Response due today: Ring partnership records"
     assert "daily recompute of deadlines failed" in caplog.text and "disk full" in caplog.text
     assert deadlines.refreshed_on(ddb) == "2026-09-11"  # tried again at the next tick

@@ -110,7 +110,7 @@ def reminders_run_once(instance, as_json):
     """Deliver every reminder due now (for cron and tests), then exit."""
     config = instance.config
     db = open_db()
-    report = reminders.tick(db, clock.now(), config=config)
+    report = scheduler.tick(db, clock.now(), config=config)
     if as_json:
         echo_json(vars(report) | {"mail": mail.status(config)})
         return

@@ -17,9 +17,9 @@ from .store import (EXISTING, add_custom, delete_pending, disabled_kinds, for_re
                     replan_many, retry_now, set_disabled_kinds, users)
 from .messages import compose, digest, notification
 from .inbox import inbox, mark_read, unread_count
-from .dispatch import BATCH, LEASE, MAX_BACKOFF, Report, backoff, claim, dispatch_due, tick
+from .dispatch import BATCH, LEASE, MAX_BACKOFF, Report, backoff, claim, dispatch_due
 
 __all__ = ["CHANNELS", "KINDS", "PLANNED_KINDS", "migrations", "Plan", "due_at", "plan", "recipients", "EXISTING",
            "add_custom", "delete_pending", "disabled_kinds", "for_request", "get", "listing", "replan", "replan_many",
            "retry_now", "set_disabled_kinds", "users", "compose", "digest", "notification", "inbox", "mark_read",
-           "unread_count", "BATCH", "LEASE", "MAX_BACKOFF", "Report", "backoff", "claim", "dispatch_due", "tick"]
+           "unread_count", "BATCH", "LEASE", "MAX_BACKOFF", "Report", "backoff", "claim", "dispatch_due"]

@@ -15,16 +15,13 @@ inbox of the owner, or of every admin and member when the request has no owner).
 """
 import dataclasses
 import datetime as dt
-import logging
 import uuid
 
-from .. import clock, mail, recompute
+from .. import clock, mail
 from ..config import DEFAULTS
 from ..db import transaction
 from ..deadlines.settings import load_settings
 from . import messages
-
-log = logging.getLogger(__name__)
 
 LEASE = dt.timedelta(minutes=15)  # a claim older than this is taken to be from a dead dispatcher
 BATCH = 100
@@ -234,15 +231,3 @@ def dispatch_due(db, now=None, sender=None, config: dict | None = None, *, limit
         if email:
             _deliver_email(db, token, email, moment, config, sender, settings, report)
     return report
-
-
-def tick(db, now=None, sender=None, config: dict | None = None) -> Report:
-    """One scheduler tick: once a day re-plan every request (follow-ups move forward, holiday
-    and law changes take effect), then deliver what is due. A failing re-plan is logged and never
-    holds up delivery (it is tried again at the next tick)."""
-    now = now or clock.now()
-    try:
-        recompute.daily(db, config, now.date())
-    except Exception:
-        log.exception("reminders: the daily recompute of deadlines failed; delivering what is due anyway")
-    return dispatch_due(db, now, sender, config)
