@@ -160,8 +160,8 @@ def partner_since_words(value) -> str:
 def _kind(text: str) -> str:
     kind = _norm(text) or "police"
     kind = {"sheriffsoffice": "sheriff", "sheriffs": "sheriff", "sheriffsdepartment": "sheriff",
-            "policedepartment": "police", "pd": "police", "statepolice": "state_police",
-            "citygovernment": "city", "countygovernment": "county"}.get(kind, kind)
+            "policedepartment": "police", "pd": "police", "citygovernment": "city",
+            "countygovernment": "county"}.get(kind, kind)
     if kind not in {_norm(k) for k in KINDS}:
         raise errors.Invalid("kind", f"“{text[:40]}” is not a kind of agency we know: use one of "
                                      + ", ".join(KIND_LABELS[k] for k in KINDS) + ".")
