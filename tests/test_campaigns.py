@@ -197,7 +197,7 @@ def test_web_campaign_flow(app, wclient, cdb):
     assert bad.status_code == 422 and b"No agencies match" in bad.data
     made = wclient.post("/campaigns/new", data={
         "name": "Partners", "template": "ring-partnership", "ring_partners": "1", "options_form": "1",
-        "categories": ["agreement", "communications"], "rolling": "1",
+        "categories": ["agreement", "communications"], "rolling": "1", "step": "create",
     })
     assert made.status_code == 303
     campaign_id = int(made.headers["Location"].rstrip("/").split("/")[-1])
@@ -231,7 +231,7 @@ def test_web_campaign_flow(app, wclient, cdb):
 
 def test_double_submitted_campaign_form_creates_one_campaign(app, wclient, cdb):
     form = {"name": "Twice", "template": "ring-partnership", "ring_partners": "1", "options_form": "1",
-            "categories": ["agreement"], "form_key": "same-key"}
+            "categories": ["agreement"], "form_key": "same-key", "step": "create"}
     first = wclient.post("/campaigns/new", data=form)
     second = wclient.post("/campaigns/new", data=form)
     assert first.status_code == second.status_code == 303
