@@ -76,17 +76,25 @@ def sign_in(app, client) -> None:
     client.post("/login", data={"email": "bench@example.org", "password": "bench password 123"})
 
 
-def time_pages(client, urls: list[str], rounds: int) -> dict:
-    samples = []
+def _figures(samples: list[float]) -> dict:
+    samples = sorted(samples)
+    return {"median_ms": round(statistics.median(samples), 2),
+            "p95_ms": round(samples[max(0, int(len(samples) * 0.95) - 1)], 2), "samples": len(samples)}
+
+
+def time_pages(client, urls: list[str], rounds: int, *, per_url: bool = False) -> dict:
+    """Median and p95 over all the URLs; with ``per_url``, also each URL's own (to find the slow one)."""
+    samples: dict[str, list[float]] = {url: [] for url in urls}
     for _ in range(rounds):
         for url in urls:
             start = time.perf_counter()
             response = client.get(url)
-            samples.append((time.perf_counter() - start) * 1000)
+            samples[url].append((time.perf_counter() - start) * 1000)
             assert response.status_code == 200, (url, response.status_code)
-    samples.sort()
-    return {"median_ms": round(statistics.median(samples), 2),
-            "p95_ms": round(samples[int(len(samples) * 0.95) - 1], 2), "samples": len(samples)}
+    result = _figures([t for times in samples.values() for t in times])
+    if per_url:
+        result["by_url"] = {url: _figures(times) for url, times in samples.items()}
+    return result
 
 
 def measure(n_requests: int, per_request: int, rounds: int) -> dict:
@@ -110,7 +118,7 @@ def measure(n_requests: int, per_request: int, rounds: int) -> dict:
             client.get(url)
         return {
             "requests": n_requests, "events": n_events, "build_s": round(build_s, 1),
-            "requests_list": time_pages(client, lists, rounds),
+            "requests_list": time_pages(client, lists, rounds, per_url=True),
             "request_page": time_pages(client, pages, rounds),
             "target_p95_ms": 25,
         }
