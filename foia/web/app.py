@@ -34,6 +34,28 @@ NAV = (
     ("correspondence.inbox", "Mail"),
     ("jobs.index", "Jobs"),
 )
+# The menu of visitors who are not signed in: the public pages only ("Sign in" sits beside it).
+PUBLIC_NAV = (
+    ("documents.archive", "Archive"),
+)
+
+# Which menu item a page belongs to, when it is not the item's own blueprint (or the blueprint has
+# pages under two items). Endpoints not listed fall back to the menu item of their blueprint, and
+# pages that belong to no item (the account page, the error page) mark none.
+NAV_OF_ENDPOINT = {
+    "deadlines.inbox": None,  # Notifications: in the header, not the menu
+    "deadlines.reminder_list": "deadlines.calendar_page",
+    "deadlines.request_dates": "requests.index",
+    "insights.calendar_page": "deadlines.calendar_page",
+    "documents.search": "documents.search",
+    "documents.show": "documents.search",
+    "documents.for_request": "requests.index",
+    "documents.archive": "documents.archive",
+    "letters.new": "requests.index",
+    "letters.preview": "requests.index",
+    "letters.requester_settings": None,
+    "correspondence.campaign": "campaigns.index",
+}
 
 class IdConverter(IntegerConverter):
     """``<id:name>``: a row id, 1 to 2^63-1, in ASCII digits. Anything else is a 404, not a 500."""
@@ -104,6 +126,26 @@ ERROR_TITLES = {
     429: "Too many attempts",
     500: "Something went wrong on our side",
 }
+
+
+# Names of form fields in words, for the error page's list of what to correct. A field not listed
+# is shown as its name in words ("date_from" becomes "Date from").
+FIELD_LABELS = {
+    "agency_id": "Agency", "doc_type": "Document type", "records_email": "Records e-mail address",
+    "ring_partner_since": "Ring partner since", "event_id": "Timeline event", "submission_key": "Form",
+    "csrf_token": "Form", "file": "File", "template": "Letter template", "states": "States", "state": "State",
+    "kind": "Kind of event", "kinds": "Kinds", "day": "Date", "date_from": "From", "date_to": "To",
+    "email": "E-mail address", "name": "Name", "title": "Title", "text": "Text", "pasted": "Agencies",
+    "max_attempts": "Attempts", "closed_days": "Closed days", "jurisdiction": "State",
+}
+
+
+def field_label(field: str) -> str:
+    """A form field's name in words (:data:`FIELD_LABELS`, else the name with its underscores as spaces)."""
+    if field in FIELD_LABELS:
+        return FIELD_LABELS[field]
+    words = field.removeprefix("FOIA_").replace("_", " ").replace("-", " ").strip()
+    return words[:1].upper() + words[1:].lower() if words else ""
 
 
 def error_response(status: int, message: str, fields: dict[str, str] | None = None):
@@ -185,11 +227,36 @@ def _is_admin() -> bool:
 
 
 def _nav(app):
-    """The menu: registered areas only, and admin-only pages only for admins."""
-    user = auth.current_user
-    admin = bool(getattr(user, "is_authenticated", False) and getattr(user, "is_admin", False))
+    """The menu: registered areas only, and admin-only pages only for admins; visitors who are not
+    signed in get the public menu."""
+    if not _signed_in():
+        return [(endpoint, label) for endpoint, label in PUBLIC_NAV if endpoint in app.view_functions]
+    admin = _is_admin()
     return [(endpoint, label) for endpoint, label in NAV if endpoint in app.view_functions
             and (admin or not auth.is_admin_route(endpoint, None, app))]
+
+
+def nav_item(endpoint: str | None, path: str, items) -> str | None:
+    """The one menu item (an endpoint of ``items``) the page ``endpoint`` at ``path`` belongs to, or
+    None: from :data:`NAV_OF_ENDPOINT`, else the item whose address ``path`` starts with (the
+    longest), else the item of the same blueprint."""
+    if not endpoint:
+        return None
+    offered = [item for item, _label in items]
+    if endpoint in NAV_OF_ENDPOINT:
+        target = NAV_OF_ENDPOINT[endpoint]
+        return target if target in offered else None
+    if endpoint in offered:
+        return endpoint
+    prefixes = []
+    for item in offered:
+        address = url_for(item).rstrip("/")
+        if address and (path == address or path.startswith(address + "/")):
+            prefixes.append((len(address), item))
+    if prefixes:
+        return max(prefixes)[1]
+    blueprint = endpoint.rpartition(".")[0]
+    return next((item for item in offered if blueprint and item.rpartition(".")[0] == blueprint), None)
 
 
 def init_app(app: Flask) -> None:
@@ -211,6 +278,7 @@ def init_app(app: Flask) -> None:
     app.context_processor(deadlines.context)
     app.jinja_env.globals.update(
         nav=lambda: _nav(app),
+        current_nav=lambda: nav_item(request.endpoint, request.script_root + request.path, _nav(app)),
         EVENT_KINDS=lifecycle.EVENT_KINDS,
         STATUSES=lifecycle.STATUSES,
         OPEN_STATUSES=lifecycle.OPEN_STATUSES,
@@ -227,6 +295,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["day_text"] = formats.day
     app.jinja_env.filters["moment_text"] = formats.moment
     app.jinja_env.filters["money"] = formats.money
+    app.jinja_env.filters["field_label"] = field_label
     app.jinja_env.globals.update(plural=formats.plural, can_edit=_can_edit, is_admin=_is_admin,
                                  signed_in=_signed_in)
 
