@@ -824,6 +824,9 @@ def test_web_preview_generate_download(wclient, ldb, web, files):
     request_id = make_request(ldb, "PA", name="<script>x</script> Police")
     form = wclient.get(f"/requests/{request_id}/letters")
     assert form.status_code == 200 and b"ring-partnership" in form.data and b"&lt;script&gt;" in form.data
+    # Templates are offered by their titles, not "ring-partnership: The initial request...".
+    assert b'<option value="ring-partnership" selected>Initial request: Ring partnership records</option>' in form.data
+    assert b"ring-partnership: The initial" not in form.data
     assert b'name="keyword_domains" value="amazon.com"' in form.data and b'name="footage"' in form.data
     query = {"template": "ring-partnership", "options_form": "1", "categories": ["agreement", "metrics"],
              "rolling": "1", "date_from": "2019-01-01", "fee_ceiling": "30", "search_terms": "Ring\nFlock",
@@ -835,6 +838,8 @@ def test_web_preview_generate_download(wclient, ldb, web, files):
     assert "<script>x</script>" not in page and "&lt;script&gt;x&lt;/script&gt; Police" in page
     assert "Please preserve" not in page and "rolling basis" in page
     assert "containing Ring or Flock" in page and "held by the records unit" in page
+    assert "<h1>Preview: Initial request: Ring partnership records</h1>" in page
+    assert "told first if fees will exceed $30.00" in page
     assert 'name="categories" value="metrics"' in page and 'name="categories" value="oversight"' not in page
     bad = wclient.get(f"/requests/{request_id}/letters/preview", query_string=dict(query, date_from="2019-02-30"))
     assert bad.status_code == 422 and b"is not a date" in bad.data
@@ -844,8 +849,9 @@ def test_web_preview_generate_download(wclient, ldb, web, files):
             "rolling": "1", "date_from": "2019-01-01", "fee_ceiling": "30", "search_terms": "Ring\nFlock",
             "domains": "ring.com", "keyword_domains": "amazon.com"}
     made = wclient.post(f"/requests/{request_id}/letters", data=data)
-    assert made.status_code == 303 and made.headers["Location"].endswith(f"/requests/{request_id}#letters")
+    # Generating answers with the new letter's download, and the request lists it.
     (row,) = letters.for_request(ldb, request_id)
+    assert made.status_code == 303 and made.headers["Location"].endswith(f"/letters/{row['id']}/download")
     assert files.exists(row["sha256"])  # in the one file store
     download = wclient.get(f"/letters/{row['id']}/download")
     assert download.status_code == 200 and download.mimetype == "application/pdf"
@@ -867,6 +873,7 @@ def test_web_preview_generate_download(wclient, ldb, web, files):
     with web.test_request_context():
         html = render_template("letters/_request_letters.html", request_row={"id": request_id})
     assert f"/letters/{row['id']}/download" in html and row["sha256"][:12] in html
+    assert "Initial request: Ring partnership records" in html and "<th>SHA-256</th>" not in html
 
 
 def test_readme_documents_every_template_variable(ldb):

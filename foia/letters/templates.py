@@ -32,8 +32,27 @@ def stylesheet(folder: Path | None = None) -> Path:
     return path if path.is_file() else DEFAULT_TEMPLATES / "letter.css"
 
 
+# What the shipped templates are called on pages; another template's title comes from its name
+# ("records-audit" -> "Records audit").
+TITLES = {
+    "ring-partnership": "Initial request: Ring partnership records",
+    "follow-up": "Follow-up on a request",
+    "appeal": "Appeal of a denial or a missed deadline",
+}
+
+
+def title(name: str | None) -> str:
+    """A template's title for people: ``ring-partnership`` -> ``Initial request: Ring partnership records``."""
+    if not name:
+        return ""
+    if name in TITLES:
+        return TITLES[name]
+    words = " ".join(str(name).replace("_", "-").split("-")).strip()
+    return words[:1].upper() + words[1:]
+
+
 def list_templates(folder: Path | None = None) -> list[dict]:
-    """The templates available: name and the description from the file's first ``{# ... #}``."""
+    """The templates available: name, title and the description from the file's first ``{# ... #}``."""
     folder = Path(folder or DEFAULT_TEMPLATES)
     found = []
     for path in sorted(folder.glob("*.md.j2")):
@@ -43,7 +62,7 @@ def list_templates(folder: Path | None = None) -> list[dict]:
         head = path.read_text(encoding="utf-8", errors="replace")[:2000]
         match = re.match(r"\s*\{#-?\s*(.*?)\s*-?#\}", head, re.S)
         description = " ".join(match.group(1).split()) if match else ""
-        found.append({"name": name, "description": description, "path": str(path)})
+        found.append({"name": name, "title": title(name), "description": description, "path": str(path)})
     return found
 
 

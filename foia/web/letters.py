@@ -3,6 +3,7 @@ from flask import Blueprint, flash, redirect, render_template, request, send_fil
 
 from .. import letters, markup, requests
 from ..errors import Invalid
+from ..letters.templates import title as template_title
 from . import actor_id, get_db, instance
 
 bp = Blueprint("letters", __name__)
@@ -15,6 +16,12 @@ def _letters_for_templates():
     def request_letters(request_id):
         return letters.for_request(get_db(), request_id)
     return {"request_letters": request_letters}
+
+
+@bp.app_template_filter("letter_title")
+def letter_title(name: str | None) -> str:
+    """``{{ l.template|letter_title }}``: a letter template's name as its title."""
+    return template_title(name)
 
 
 def _folder():
@@ -100,10 +107,9 @@ def generate(request_id):
                                folder=_folder(), actor=actor_id(), today=instance().today())
     except Invalid as e:
         return _form(request_id, values=request.form, error=e)
-    flash(f"Letter generated ({row['format'].upper()}, {row['size']:,} bytes).")
-    for warning in row["warnings"]:
-        flash(f"Warning: {warning}")
-    return redirect(url_for("requests.show", request_id=request_id) + "#letters", code=303)
+    # The browser downloads the new letter and stays on the preview; the request page lists it (the
+    # preview already showed any warnings).
+    return redirect(url_for(".download", letter_id=row["id"]), code=303)
 
 
 @bp.get("/letters/<int:letter_id>/download")
