@@ -159,8 +159,10 @@ def _apply(state: _State, event: dict) -> None:
 
 
 def ordered(events: list[dict]) -> list[dict]:
-    """Events in timeline order: by date, then in the order they were recorded."""
-    return sorted(events, key=lambda e: (e["occurred_on"], e.get("id") or float("inf")))
+    """Events in timeline order: the draft first (a request is drafted before it is filed, even
+    when the filing is recorded with an earlier date), then by date, then in the order they were
+    recorded."""
+    return sorted(events, key=lambda e: (e["kind"] != "drafted", e["occurred_on"], e.get("id") or float("inf")))
 
 
 def check_timeline(events: list[dict]) -> str:

@@ -721,5 +721,5 @@ def test_dashboard_partial(web, ddb):
     recompute.everything(ddb, today=D("2026-09-15"))
     with web.test_request_context("/"):
         html = render_template("deadlines/_dashboard.html", **deadlines_web.dashboard_context(ddb))
-    assert "Late one" in html and "11 day(s)" in html and f"/requests/{overdue}" in html
+    assert "Late one" in html and "11 days" in html and f"/requests/{overdue}" in html
     assert "Awaiting ack" in html

@@ -2,7 +2,7 @@ import re
 
 import pytest
 
-from foia import agencies, requests
+from foia import agencies, errors, lifecycle, requests
 
 
 @pytest.fixture
@@ -17,7 +17,10 @@ def test_create_draft_and_file(db, agency_id):
     requests.add_event(db, request_id, "filed", "2026-09-01", note="sent")
     requests.add_event(db, request_id, "acknowledged", "2026-09-03")
     assert requests.get(db, request_id)["status"] == "acknowledged"
-    assert [e["kind"] for e in requests.events(db, request_id)] == ["filed", "acknowledged", "drafted"]
+    # A back-dated filing brings the draft with it: never "Drafted" after "Filed".
+    timeline = requests.events(db, request_id)
+    assert [(e["kind"], e["occurred_on"]) for e in timeline] == [
+        ("drafted", "2026-09-01"), ("filed", "2026-09-01"), ("acknowledged", "2026-09-03")]
 
 
 def test_invalid_transition_leaves_timeline_untouched(db, agency_id):
@@ -181,3 +184,90 @@ def test_event_form_shows_the_chosen_kind_in_place(browser, server, db):
     assert requests.events(db, request_id)[-1]["data"] == {"days": 15, "day_type": "business"}
     assert "(extension days 15)" in page.locator(".timeline").inner_text()
     page.close()
+
+
+def test_an_older_draft_event_is_listed_before_the_filing(db, agency_id):
+    """Rows stored before the draft moved with a back-dated filing still read in order."""
+    request_id = requests.create_request(db, agency_id=agency_id, title="Ring MOU")
+    requests.add_event(db, request_id, "filed", "2026-09-01")
+    db.execute("UPDATE events SET occurred_on = '2026-09-15' WHERE kind = 'drafted'")
+    assert [e["kind"] for e in requests.events(db, request_id)] == ["drafted", "filed"]
+    assert [e["kind"] for e in lifecycle.ordered(requests.events(db, request_id)[::-1])] == ["drafted", "filed"]
+
+
+def test_same_kind_same_day_event_needs_confirming(db, agency_id):
+    request_id = requests.create_request(db, agency_id=agency_id, title="Ring MOU", filed_on="2026-09-01")
+    requests.add_event(db, request_id, "acknowledged", "2026-09-08")
+    with pytest.raises(requests.DuplicateEvent) as e:
+        requests.add_event(db, request_id, "acknowledged", "2026-09-08")
+    assert isinstance(e.value, errors.Conflict)
+    assert "already has an Acknowledged event on Tue 8 Sep 2026" in str(e.value)
+    assert len(requests.events(db, request_id)) == 2
+    requests.add_event(db, request_id, "acknowledged", "2026-09-09")  # another day is fine
+    requests.add_event(db, request_id, "acknowledged", "2026-09-08", confirm_duplicate=True)
+    requests.add_event(db, request_id, "note", "2026-09-08", note="one")
+    requests.add_event(db, request_id, "note", "2026-09-08", note="two")  # notes never count as duplicates
+    assert [e["kind"] for e in requests.events(db, request_id)].count("acknowledged") == 3
+
+
+@pytest.mark.parametrize("a, b, similar", [
+    ("Ring MOU", "Ring MOU", True),
+    ("Ring MOU and communications", "Ring MOU & communications 2026", True),
+    ("Ring partnership agreement", "Ring Neighbors partnership agreement", True),
+    ("Records of the Ring partnership", "Ring partnership", True),
+    ("Amazon Ring MOU", "Ring MOU (Amazon)", True),
+    ("Ring partnershp agreemnt", "Ring partnership agreement", True),  # typos
+    ("Ring MOU", "Flock Safety camera contracts", False),
+    ("Ring MOU", "Body camera policy", False),
+    ("Ring video requests 2025", "Use of force reports 2025", False),
+    ("Flock camera contracts", "Flock camera audit logs", False),
+    ("Public records request", "Ring MOU", False),
+])
+def test_similar_titles(a, b, similar):
+    assert requests.similar_titles(a, b) is similar
+    assert requests.similar_titles(b, a) is similar
+
+
+def test_similar_open_requests_of_the_agency(db, agency_id):
+    other = agencies.upsert(db, {"name": "Aurora Police Department", "state": "CO", "city": "Aurora"})[0]
+    filed = requests.create_request(db, agency_id=agency_id, title="Ring MOU and e-mails", filed_on="2026-09-08")
+    requests.create_request(db, agency_id=other, title="Ring MOU and e-mails")  # another agency
+    closed = requests.create_request(db, agency_id=agency_id, title="Ring MOU", filed_on="2026-09-01")
+    requests.add_event(db, closed, "withdrawn", "2026-09-02")  # not open
+    [match] = requests.similar_open(db, agency_id, "Ring MOU")
+    assert match["id"] == filed and match["since_words"] == "filed Tue 8 Sep 2026"
+    assert requests.similar_open(db, agency_id, "Body camera policy") == []
+    # Opt-in: without the check a similar request is made (the API and campaigns work as before).
+    requests.create_request(db, agency_id=agency_id, title="Ring MOU")
+    with pytest.raises(requests.SimilarRequest) as e:
+        requests.create(db, agency_id=agency_id, title="Ring MOU", check_similar=True, submission_key="s1")
+    assert str(e.value) == "Springfield Police Department already has an open request “Ring MOU” (drafted Tue 15 Sep 2026)."
+    assert [m["id"] for m in e.value.matches][-1] == filed
+    made = requests.create(db, agency_id=agency_id, title="Ring MOU", check_similar=False, submission_key="s1")
+    again = requests.create(db, agency_id=agency_id, title="Ring MOU", check_similar=True, submission_key="s1")
+    assert made.created and again == (made.id, False)  # the key lands on the request before any check
+
+
+@pytest.mark.parametrize("status, timeline, today, expected, urgent", [
+    ("draft", [], "2026-09-15", "File the request", False),
+    ("filed", [("filed", "2026-09-14")], "2026-09-15", "Wait for the agency: due ", False),
+    ("filed", [("filed", "2026-08-01")], "2026-09-15", "Send a follow-up: the answer was due ", True),
+    ("denied", [("filed", "2026-09-01"), ("denied", "2026-09-10")], "2026-09-15", "Appeal by ", False),
+    ("awaiting_clarification", [("filed", "2026-09-01"), ("clarification_requested", "2026-09-10")], "2026-09-15",
+     "Answer the agency's question", True),
+    ("withdrawn", [("filed", "2026-09-01"), ("withdrawn", "2026-09-10")], "2026-09-15", "Nothing to do", False),
+])
+def test_next_action(db, agency_id, status, timeline, today, expected, urgent):
+    import datetime as dt
+
+    from foia import deadlines
+
+    request_id = requests.create_request(db, agency_id=agency_id, title="Ring MOU")
+    for kind, on in timeline:
+        requests.add_event(db, request_id, kind, on)
+    assert requests.get(db, request_id)["status"] == status
+    day = dt.date.fromisoformat(today)
+    dates = deadlines.for_request(db, request_id, today=day, settings=deadlines.load_settings(db, {}))
+    action = requests.next_action(status, dates, day)
+    assert action.text.startswith(expected) and action.urgent is urgent
+    assert not re.search(r"\d{4}-\d\d-\d\d", action.text)  # dates in words

@@ -140,7 +140,7 @@ def test_appeal_box_fits_a_phone_in_chromium(server, browser, db):
     login(page, db)
     page.goto(f"{server}/requests/{request_id}")
     box = page.locator(".appeal-box")
-    assert "Office of Open Records" in box.inner_text() and "2026-09-23" in box.inner_text()
+    assert "Office of Open Records" in box.inner_text() and "Wed 23 Sep 2026" in box.inner_text()
     # The dates section (its appeal box and reminders table included) stays inside the screen.
     wide = page.evaluate("""[...document.querySelectorAll('#dates, #dates *')]
         .filter(e => e.getBoundingClientRect().right > innerWidth + 1)

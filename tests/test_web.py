@@ -146,7 +146,7 @@ def test_estimated_completion_date_is_recorded_and_checked(demo, client, db):
                            data={"kind": "acknowledged", "occurred_on": "2026-09-02", "estimated_date": "2026-10-30"})
     assert response.status_code == 303
     assert requests.events(db, request_id)[-1]["data"] == {"estimated_date": "2026-10-30"}
-    assert "estimated completion 2026-10-30" in client.get(f"/requests/{request_id}").get_data(as_text=True)
+    assert 'estimated completion <time datetime="2026-10-30">Fri 30 Oct 2026</time>' in client.get(f"/requests/{request_id}").get_data(as_text=True)
     response = client.post(f"/requests/{request_id}/events",
                            data={"kind": "acknowledged", "occurred_on": "2026-09-03", "estimated_date": "soon"})
     assert response.status_code == 400 and "is not a date" in response.get_data(as_text=True)

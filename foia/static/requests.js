@@ -1,6 +1,7 @@
 // Request page: the "Add an event" form shows only the fields of the chosen kind. Without this
-// script the page does the same through links (?kind=...); with it, choosing a kind in the list
-// shows that kind's fields in place. Fields of the other kinds are disabled, so they are not sent.
+// script the page does the same through links (?kind=...#add-event, a GET that re-renders the
+// form); with it, choosing a kind in the list shows that kind's fields in place and hides the
+// others. Hidden fields are also disabled, so they are not sent.
 (function () {
   "use strict";
   var form = document.querySelector("form.event-form");
@@ -18,4 +19,7 @@
   }
   select.addEventListener("change", function () { show(select.value); });
   show(select.value);
+  // Opened from a link to #add-event (or after a refused submission): open the collapsed form.
+  var box = document.getElementById("add-event");
+  if (box && window.location.hash === "#add-event") { box.open = true; }
 }());

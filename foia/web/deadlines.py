@@ -5,7 +5,7 @@ import datetime as dt
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from .. import deadlines, errors, ics, mail, recompute, reminders
+from .. import deadlines, errors, formats, ics, mail, recompute, reminders
 from . import actor_id, get_db, instance
 from . import safe_next
 from .auth import admin_only, public, self_service
@@ -24,13 +24,48 @@ def context() -> dict:
     return {"unread_count": unread_count}
 
 
+def _channel_words(rows: list[dict]) -> str:
+    """"in the app", "by e-mail to ana@example.org", "in the app and by e-mail to …"."""
+    words = []
+    if any(r["channel"] == "app" for r in rows):
+        words.append("in the app")
+    mailed = sorted({r["recipient"] for r in rows if r["channel"] == "email"})
+    if mailed:
+        words.append("by e-mail to " + ", ".join(mailed))
+    return " and ".join(words)
+
+
+def grouped_reminders(rows: list[dict], *, mail_on: bool) -> list[dict]:
+    """One entry per reminder (its kind, time and note) with the channels it goes out on, instead
+    of one row per channel. With e-mail not set up, e-mail copies that were never tried are left
+    out (they are skipped at delivery, or were): the reminder appears "in the app" only.
+
+    Each entry: kind, due_at, note, request_id (and the first row's title, agency_name when
+    present), ``rows`` (the channel rows, for their states and actions), ``channels`` (words)."""
+    groups: dict[tuple, dict] = {}
+    for row in rows:
+        if row["channel"] == "email" and not mail_on and (row["outcome"] == "skipped" or not row["attempts"]):
+            continue
+        key = (row["request_id"], row["kind"], row["due_at"], row["note"] or "")
+        group = groups.get(key)
+        if group is None:
+            group = groups[key] = {**row, "rows": []}
+        group["rows"].append(row)
+    found = list(groups.values())
+    for group in found:
+        group["channels"] = _channel_words(group["rows"])
+        group["pending"] = any(not r["sent_at"] for r in group["rows"])
+    return found
+
+
 def request_context(db, request_id, today=None) -> dict:
     """What ``deadlines/_request_dates.html`` needs for one request."""
     today = today or instance().today()
     return {
         "dates": deadlines.for_request(db, request_id, today=today,
                                        settings=deadlines.load_settings(db, instance().config)),
-        "reminder_rows": reminders.for_request(db, request_id),
+        "reminder_rows": grouped_reminders(reminders.for_request(db, request_id),
+                                           mail_on=mail.is_configured(instance().config)),
         "disabled_kinds": reminders.disabled_kinds(db, request_id),
         "reminder_kinds": reminders.KINDS,
         "planned_kinds": reminders.PLANNED_KINDS,
@@ -65,7 +100,8 @@ def _link(path: str) -> str:
 def inbox():
     unread_only = request.args.get("unread") == "1"
     rows = reminders.inbox(get_db(), actor_id(), unread_only=unread_only)
-    return render_template("deadlines/notifications.html", rows=rows, unread_only=unread_only)
+    return render_template("deadlines/notifications.html", rows=rows, unread_only=unread_only,
+                           mail_on=mail.is_configured(instance().config), mail_status=mail.status(instance().config))
 
 
 @bp.post("/notifications/<int:notification_id>/read")
@@ -79,7 +115,7 @@ def mark_read(notification_id):
 @self_service
 def mark_all_read():
     count = reminders.mark_read(get_db(), actor_id())
-    flash(f"{count} notification(s) marked read.")
+    flash(f"{formats.plural(count, 'notification')} marked read.")
     return _back(url_for(".inbox"))
 
 
@@ -143,9 +179,11 @@ def save_settings():
 @bp.get("/reminders")
 def reminder_list():
     show = request.args.get("show", "pending")
+    show = show if show in ("pending", "failed", "all") else "pending"
+    mail_on = mail.is_configured(instance().config)
     rows = reminders.listing(get_db(), pending_only=show == "pending", failed_only=show == "failed", limit=500)
-    return render_template("deadlines/reminders.html", rows=rows, show=show, kinds=reminders.KINDS,
-                           mail_status=mail.status(instance().config))
+    return render_template("deadlines/reminders.html", rows=grouped_reminders(rows, mail_on=mail_on), show=show,
+                           kinds=reminders.KINDS, mail_status=mail.status(instance().config), mail_on=mail_on)
 
 
 @bp.get("/requests/<int:request_id>/dates")
@@ -183,7 +221,7 @@ def add_custom(request_id):
     except (errors.Invalid, errors.Conflict) as e:
         flash(f"Reminder not added: {e}")
     else:
-        flash(f"You will be reminded on {request.form.get('on')}.")
+        flash(f"You will be reminded on {formats.day(request.form.get('on'))}.")
     return _back(_request_page(request_id))
 
 
@@ -201,9 +239,16 @@ def retry(request_id, reminder_id):
 
 @bp.post("/requests/<int:request_id>/reminders/<int:reminder_id>/delete")
 def delete(request_id, reminder_id):
-    _reminder_of(request_id, reminder_id)
+    row = _reminder_of(request_id, reminder_id)
+    db = get_db()
+    # The reminder on every channel it was going out on (one line on the page).
+    copies = [r["id"] for r in reminders.for_request(db, request_id)
+              if (r["kind"], r["due_at"], r["note"]) == (row["kind"], row["due_at"], row["note"])
+              and not r["sent_at"] and r["id"] != reminder_id]
     try:
-        reminders.delete_pending(get_db(), reminder_id, request_id)
+        reminders.delete_pending(db, reminder_id, request_id)
+        for copy in copies:
+            reminders.delete_pending(db, copy, request_id)
     except (errors.NotFound, errors.Conflict) as e:
         flash(str(e))
     else:
