@@ -4,6 +4,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 FOIA_INSTANCE ?= instance
 export FOIA_INSTANCE
+# `make run PORT=5077` serves on another port (links made outside a web request use it too).
+PORT ?= 5000
 
 .PHONY: run test lint bench sysdeps install clean
 
@@ -28,12 +30,17 @@ install: sysdeps $(VENV)/.installed-run
 
 run: install
 	@test -f "$(FOIA_INSTANCE)/foia.db" || $(BIN)/foia init --demo
-	$(BIN)/foia serve --host 127.0.0.1 --port 5000
+	FOIA_PORT=$(PORT) $(BIN)/foia serve --host 127.0.0.1 --port $(PORT)
 
 # The suite runs on TEST_WORKERS processes (pytest-xdist); TEST_WORKERS=0 runs it in this one.
 TEST_WORKERS ?= 2
 
-test: sysdeps $(VENV)/.installed-test
+# axe-core (package.json, test only) for the browser tests' accessibility check.
+node_modules/axe-core/axe.min.js: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+test: sysdeps $(VENV)/.installed-test node_modules/axe-core/axe.min.js
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-test

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Debian packages the app and its tests use. Installs only what is missing, only when root with apt-get.
 set -u
-want=(libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0 fonts-liberation fonts-dejavu-core fonts-noto-core fonts-noto-cjk chromium poppler-utils tesseract-ocr tesseract-ocr-eng dovecot-imapd openssl)
+want=(libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0 fonts-liberation fonts-dejavu-core fonts-noto-core fonts-noto-cjk chromium poppler-utils tesseract-ocr tesseract-ocr-eng dovecot-imapd openssl nodejs npm)
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then
   for p in "${want[@]}"; do

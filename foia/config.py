@@ -42,7 +42,11 @@ DEFAULTS = {
     "APPEAL_DEFAULT_DAYS": 30,
     "REMINDER_APPEAL_WARNING_DAYS": 7,
     "REMINDER_MAX_ATTEMPTS": 10,  # e-mail attempts before a reminder is marked failed
-    "BASE_URL": "http://127.0.0.1:5000",  # for links in e-mail and the calendar feed
+    # Start of links read outside the site (e-mail, notifications, the calendar feed). Empty: the URL
+    # the web request came in on, or outside a request the last one seen (foia.links), else
+    # http://127.0.0.1:<PORT>.
+    "BASE_URL": "",
+    "PORT": 5000,  # the port `foia serve` listens on (`make run PORT=5077`)
     "LETTER_TEMPLATES": "",  # folder of letter templates; default: the packaged letters/
     "PROXY_FIX": 0,  # number of reverse proxies in front whose X-Forwarded-* headers to trust
     # Replies from agencies, fetched from the group's mailbox (off while IMAP_HOST is empty).

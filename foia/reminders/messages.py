@@ -9,6 +9,7 @@ import functools
 
 import jinja2
 
+from .. import links
 from ..resources import TEMPLATES
 
 
@@ -29,8 +30,10 @@ def render(template: str, **context) -> tuple[str, str]:
     return head.removeprefix("Subject: ").strip(), body.strip("\n") + "\n"
 
 
-def _context(row: dict, config: dict | None) -> dict:
-    base = ((config or {}).get("BASE_URL") or "").rstrip("/")
+def _context(row: dict, config: dict | None, base_url: str | None = None) -> dict:
+    # Links start with ``base_url`` (the caller's :func:`foia.links.base_url`, which knows the address
+    # the site was last reached on), else BASE_URL, else this machine on the configured port.
+    base = (base_url if base_url is not None else links.fallback(config)).rstrip("/")
     return {
         "r": row,
         "about": row.get("about") or row["due_at"][:10],
@@ -39,17 +42,17 @@ def _context(row: dict, config: dict | None) -> dict:
     }
 
 
-def compose(row: dict, config: dict | None = None) -> tuple[str, str]:
+def compose(row: dict, config: dict | None = None, *, base_url: str | None = None) -> tuple[str, str]:
     """Subject and body of a reminder e-mail, from the row as claimed (joined with its request)."""
-    return render("email/reminder.txt", **_context(row, config))
+    return render("email/reminder.txt", **_context(row, config, base_url))
 
 
-def notification(row: dict, config: dict | None = None) -> tuple[str, str]:
+def notification(row: dict, config: dict | None = None, *, base_url: str | None = None) -> tuple[str, str]:
     """Title and text of a reminder in the in-app inbox."""
-    return render("notifications/reminder.txt", **_context(row, config))
+    return render("notifications/reminder.txt", **_context(row, config, base_url))
 
 
-def digest(rows: list[dict], day, config: dict | None = None) -> tuple[str, str]:
+def digest(rows: list[dict], day, config: dict | None = None, *, base_url: str | None = None) -> tuple[str, str]:
     """One e-mail for several reminders to one recipient."""
-    messages = [dict(zip(("subject", "body"), compose(row, config))) for row in rows]
+    messages = [dict(zip(("subject", "body"), compose(row, config, base_url=base_url))) for row in rows]
     return render("email/digest.txt", messages=messages, day=day.isoformat())

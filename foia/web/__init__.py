@@ -13,6 +13,7 @@ from flask import abort, current_app, g, render_template, request
 from markupsafe import Markup
 
 from .. import db as db_module
+from .. import links
 from ..errors import Invalid
 from ..instance import Instance
 
@@ -57,6 +58,25 @@ def actor_id():
     from flask_login import current_user
 
     return current_user.id if current_user.is_authenticated else None
+
+
+def link_base() -> str:
+    """The start of links read outside the site (the calendar feed, its address on the calendar
+    page): ``FOIA_BASE_URL`` when it is set, else the URL this request came in on (no trailing slash).
+    Add a path from ``url_for`` as ``link_base() + path[len(request.script_root):]``."""
+    return links.configured(instance().config) or request.url_root.rstrip("/")
+
+
+def remember_url_root() -> None:
+    """Keep the address a signed-in person reached the site on, for links made outside a request
+    (the scheduler's e-mail): one write when it changes, none otherwise. Only signed-in requests
+    count, so a stranger's forged ``Host`` header never becomes the address in the team's e-mail."""
+    root = request.url_root
+    cache = current_app.extensions.setdefault("foia.url_root", {})
+    if cache.get("seen") == root or links.configured(instance().config):
+        return
+    links.remember(get_db(), root)
+    cache["seen"] = root
 
 
 def wants_json() -> bool:

@@ -15,7 +15,7 @@ from werkzeug.routing import IntegerConverter
 
 from .. import errors, formats, lifecycle, resources, scheduler
 from ..instance import Instance
-from . import MAX_ID, auth, deadlines, form_token, wants_json
+from . import MAX_ID, auth, deadlines, form_token, remember_url_root, wants_json
 
 # Blueprint modules of foia.web, each with one ``bp``.
 BLUEPRINTS = ("dashboard", "agencies", "requests", "api", "auth", "deadlines", "letters", "campaigns", "documents",
@@ -298,6 +298,12 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["field_label"] = field_label
     app.jinja_env.globals.update(plural=formats.plural, can_edit=_can_edit, is_admin=_is_admin,
                                  signed_in=_signed_in)
+
+    @app.after_request
+    def keep_url_root(response):
+        if response.status_code < 400 and _signed_in():
+            remember_url_root()
+        return response
 
     app.register_error_handler(errors.FoiaError, handle_foia_error)
     app.register_error_handler(HTTPException, handle_http_error)
