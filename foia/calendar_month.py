@@ -1,7 +1,9 @@
 """The calendar month view: the weeks of a month with the deadlines and reminders on each day.
 
 Dates come from the stored deadlines (``request_dates``, open requests only) and the pending
-reminders (one entry per request, kind and day, whatever its channels). Weeks start on Sunday.
+reminders (one entry per request, kind and day, whatever its channels). A request's deadlines that
+fall on one day are listed once, under the first of :data:`DATE_LABELS` (the operative due date is
+usually also the statutory or the extended one). Weeks start on Sunday.
 """
 import calendar
 import datetime as dt
@@ -9,13 +11,14 @@ from dataclasses import dataclass, field
 
 from . import lifecycle
 from .errors import Invalid
+from .reminders import KINDS as REMINDER_KINDS
 
-# request_dates column -> what the date is, for people.
+# request_dates column -> what the date is, for people; on one day, the first listed wins.
 DATE_LABELS = {
-    "acknowledge_by": "Acknowledgement due",
-    "due": "Response due",
+    "operative_due": "Response due",
     "extended_due": "Extended due date",
-    "operative_due": "Operative due date",
+    "due": "Due by law",
+    "acknowledge_by": "Acknowledgement due",
     "produce_by": "Produce by",
     "deemed_denied_on": "Deemed denied",
     "follow_up": "Follow up",
@@ -46,13 +49,15 @@ def parse_month(text: str | None, today: dt.date) -> tuple[int, int]:
 
 
 def month(db, year: int, month_number: int, *, today: dt.date) -> dict:
-    """{"title", "first", "weeks": [[Day x 7]...], "previous": (y, m), "next": (y, m)}."""
+    """{"title", "first", "weeks": [[Day x 7]...], "previous": (y, m), "next": (y, m), their titles
+    "previous_title" and "next_title", "this_month": (y, m) of today, "count": entries in the month}."""
     weeks = calendar.Calendar(firstweekday=6).monthdatescalendar(year, month_number)
     start, end = weeks[0][0].isoformat(), weeks[-1][-1].isoformat()
     days = {d: Day(d, d.month == month_number, d == today) for week in weeks for d in week}
     open_statuses = sorted(lifecycle.OPEN_STATUSES)
     marks = ", ".join("?" for _ in open_statuses)
     entries = []
+    seen = set()  # (request, day) with a deadline listed already
     for column, label in DATE_LABELS.items():
         status_filter = "" if column == "appeal_by" else f"AND r.status IN ({marks})"
         params = [start, end] + ([] if column == "appeal_by" else open_statuses)
@@ -60,6 +65,9 @@ def month(db, year: int, month_number: int, *, today: dt.date) -> dict:
                 f"""SELECT d.{column}, r.id, r.title, a.name FROM request_dates d
                     JOIN requests r ON r.id = d.request_id JOIN agencies a ON a.id = r.agency_id
                     WHERE d.{column} BETWEEN ? AND ? {status_filter} ORDER BY d.{column}, r.id""", params):
+            if (row[1], row[0]) in seen:
+                continue
+            seen.add((row[1], row[0]))
             entries.append((row[0], {"kind": "deadline", "label": label, "request_id": row[1],
                                      "title": row[2], "agency": row[3]}))
     for row in db.execute(
@@ -67,8 +75,10 @@ def month(db, year: int, month_number: int, *, today: dt.date) -> dict:
                JOIN requests r ON r.id = m.request_id JOIN agencies a ON a.id = r.agency_id
                WHERE m.sent_at IS NULL AND m.due_at >= ? AND m.due_at < ? ORDER BY 1, r.id""",
             [start, (weeks[-1][-1] + dt.timedelta(days=1)).isoformat()]):
-        entries.append((row[0], {"kind": "reminder", "label": "Reminder: " + row[1].replace("_", " "),
+        entries.append((row[0], {"kind": "reminder", "label": "Reminder: " + REMINDER_KINDS.get(
+                                     row[1], row[1].replace("_", " ")).lower(),
                                  "request_id": row[2], "title": row[3], "agency": row[4]}))
+    entries.sort(key=lambda entry: entry[0])  # stable: deadlines before reminders on a day
     for on, item in entries:
         day = days.get(dt.date.fromisoformat(on))
         if day is None:
@@ -80,6 +90,14 @@ def month(db, year: int, month_number: int, *, today: dt.date) -> dict:
     first = dt.date(year, month_number, 1)
     previous = (first - dt.timedelta(days=1))
     following = first + dt.timedelta(days=calendar.monthrange(year, month_number)[1])
-    return {"title": f"{calendar.month_name[month_number]} {year}", "first": first,
+    return {"title": _title(year, month_number), "first": first,
             "weeks": [[days[d] for d in week] for week in weeks],
-            "previous": (previous.year, previous.month), "next": (following.year, following.month)}
+            "previous": (previous.year, previous.month), "next": (following.year, following.month),
+            "previous_title": _title(previous.year, previous.month),
+            "next_title": _title(following.year, following.month),
+            "this_month": (today.year, today.month),
+            "count": sum(len(d.items) + d.more for d in days.values() if d.in_month)}
+
+
+def _title(year: int, month_number: int) -> str:
+    return f"{calendar.month_name[month_number]} {year}"
