@@ -83,3 +83,22 @@ def test_campaign_states_least_advanced_decides(sdb):
     ]
     assert stats.campaign_states(rows, TODAY) == {
         "CA": ("overdue", {"overdue": 1, "answered": 1}), "FL": ("not_filed", {"not_filed": 1})}
+
+
+def test_sorted_records_worst_first_unknown_last(sdb):
+    fresno = _agency(sdb, "Fresno Police Department", "CA")
+    austin = _agency(sdb, "Austin Police Department", "TX")
+    tigard = _agency(sdb, "Tigard Police Department", "OR")
+    _request(sdb, fresno, "2026-08-03", ("acknowledged", "2026-08-04"), ("records_released", "2026-08-05"))
+    _request(sdb, austin, "2026-08-03", ("acknowledged", "2026-08-13"))  # open past due: late
+    _request(sdb, tigard, "2026-09-14")  # not judged, no response yet
+    found = stats.current(sdb, TODAY)["figures"]["per_agency"]
+    names = lambda records: [r.label.split(" Police")[0] for r in records]  # noqa: E731
+    assert names(stats.sorted_records(found, "on_time")[0]) == ["Austin", "Fresno", "Tigard"]
+    assert names(stats.sorted_records(found, "response")[0]) == ["Austin", "Fresno", "Tigard"]  # 10 days, 1 day
+    assert names(stats.sorted_records(found, "release")[0]) == ["Fresno", "Austin", "Tigard"]  # only Fresno released
+    ordered, used = stats.sorted_records(found, "bogus")
+    assert used == "name" and names(ordered) == ["Austin", "Fresno", "Tigard"]
+    assert stats.sorted_records(found, "requests")[1] == "requests"
+    record = stats.agency_record(sdb, fresno, TODAY)
+    assert (record.median_days_to_response, record.median_days_to_release) == (1, 2)
