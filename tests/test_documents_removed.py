@@ -160,3 +160,17 @@ def test_uploading_a_removed_file_again_says_so(env):
     assert again.duplicate and again.id == doc_id
     assert "was attached to this request before and removed" in again.notes[0]
     assert documents.for_request(db, env["r1"]) == []
+
+
+@pytest.mark.parametrize("text, cut", [
+    ("short text", False),
+    ("word " * 400, False),  # 2,000 characters, the last a space
+    ("word " * 400 + "more", True),
+    ("  " + "a" * 2500, True),
+    ("word " * 399 + "word" + " " * 50, False),  # only blank space after the limit
+])
+def test_preview_is_about_2000_characters_cut_at_a_word(text, cut):
+    shown, was_cut = documents.preview(text)
+    assert was_cut is cut and len(shown) <= 2000 and shown == shown.strip()
+    if cut and " " in text.strip():
+        assert not shown.endswith("wor") and len(shown) > 1800

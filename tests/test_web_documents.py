@@ -47,14 +47,14 @@ def test_upload_several_files_then_find_by_a_word_inside(app, client, db, reques
     assert response.status_code == 303
     assert [d["filename"] for d in documents.for_request(db, request_id)] == ["mou.pdf", "note.txt"]
     page = client.get(f"/requests/{request_id}/documents").get_data(as_text=True)
-    assert "Added 2 document(s). Their text is being extracted." in page and "mou.pdf" in page
+    assert "Added 2 documents. The text of 1 of them is being read." in page and "mou.pdf" in page
     assert 'type="file" name="files" multiple' in page
-    assert "Extracting text" in client.get("/documents/1").get_data(as_text=True)
+    assert "Reading the text" in client.get("/documents/1").get_data(as_text=True)
     assert [o.state for o in drain(app)] == ["done"]
     results = client.get("/search?q=pangolin").get_data(as_text=True)
     assert "<mark>pangolin</mark>" in results and "1 document matching" in results
     doc_page = client.get("/documents/1").get_data(as_text=True)
-    assert "Only here: pangolin." in doc_page and "application/pdf" in doc_page
+    assert "Only here: pangolin." in doc_page and "<dd>PDF</dd>" in doc_page
 
 
 def test_upload_without_files_and_bad_files_say_why(client, db, request_id):
@@ -62,7 +62,7 @@ def test_upload_without_files_and_bad_files_say_why(client, db, request_id):
     assert "Choose at least one file" in page
     response = upload(client, request_id, ("empty.txt", b""), ("ok.txt", b"kept"))
     page = client.get(f"/requests/{request_id}/documents").get_data(as_text=True)
-    assert "Not added: empty.txt is empty (0 bytes)" in page and "Added 1 document(s)." in page
+    assert "Not added: empty.txt is empty (0 bytes)" in page and "Added 1 document." in page
     assert response.status_code == 303 and len(documents.for_request(db, request_id)) == 1
     assert client.post("/requests/999/documents", data={}).status_code == 404
 
@@ -78,7 +78,7 @@ def test_same_file_twice_is_one_document(client, db, request_id, app):
 def test_upload_tied_to_an_event(client, db, request_id):
     event_id = requests.add_event(db, request_id, "records_released", occurred_on="2026-09-03")
     page = client.get(f"/requests/{request_id}/documents").get_data(as_text=True)
-    assert f'<option value="{event_id}" selected>2026-09-03 · records released</option>' in page
+    assert f'<option value="{event_id}" selected>Thu 3 Sep 2026 · Records released</option>' in page
     upload(client, request_id, ("r.txt", b"released"), event_id=str(event_id), doc_type="invoice")
     doc = documents.get(db, 1)
     assert doc["event_id"] == event_id and doc["received_on"] == "2026-09-03" and doc["doc_type"] == "invoice"
@@ -128,9 +128,12 @@ def test_type_and_publish_forms(client, db, request_id):
     assert documents.get(db, 1)["doc_type"] == "training"
     client.post("/documents/1/type", data={"doc_type": "bogus"})
     assert documents.get(db, 1)["doc_type"] == "training"
-    assert client.post("/documents/1/publish", data={"published": "1"}).status_code == 303
+    asked = client.post("/documents/1/publish", data={"published": "1"})  # asks first
+    assert asked.status_code == 200 and "Publishing makes it public" in asked.get_data(as_text=True)
+    assert documents.get(db, 1)["published"] == 0
+    assert client.post("/documents/1/publish", data={"published": "1", "confirm": "yes"}).status_code == 303
     assert documents.get(db, 1)["published"] == 1
-    client.post("/documents/1/publish", data={"published": "0"})
+    client.post("/documents/1/publish", data={"published": "0", "confirm": "yes"})
     assert documents.get(db, 1)["published"] == 0
     assert client.get("/documents/99").status_code == 404
 
@@ -175,7 +178,7 @@ def test_request_page_has_the_documents_section(client, db, request_id):
     page = client.get(f"/requests/{request_id}").get_data(as_text=True)
     assert 'id="documents"' in page and '<a href="/documents/1">mou</a>' in page
     assert 'enctype="multipart/form-data"' in page and 'name="files" multiple' in page
-    assert "records released</option>" in page and "/static/documents.js" in page
+    assert "Records released</option>" in page and "/static/documents.js" in page
     assert "<script>" not in page.split('id="documents"')[1]
 
 

@@ -20,7 +20,7 @@ names so callers can write ``from foia import documents; documents.add_document(
 Files live in the content-addressed store (:mod:`foia.filestore`); which of them are still needed is
 :mod:`foia.filerefs`' business.
 """
-from .catalog import (MAX_TITLE, all_documents, check_title, count_removed, edit, for_request, get, members,
+from .catalog import (MAX_TITLE, PREVIEW_CHARS, PUBLIC_FIELDS, preview, public_view, all_documents, check_title, count_removed, edit, for_request, get, members,
                       publish, remove, removed, restore, set_published, set_type, stats, unpublish, verify)
 from .checks import check_date, check_type
 from .classify import DOC_TYPES, RULES, suggest_type
@@ -33,11 +33,11 @@ from .reading import EXTRACT_JOB, is_pending, read_text
 from .sandbox import extract_file
 from .schema import FTS_COLUMNS, migrations
 from .search import PER_PAGE, RANK_LIMIT, Results, archive, fts_query, search
-from .sniff import DOCX, IMAGE_TYPES, INLINE_TYPES, PPTX, XLSX, inline_safe, sniff
+from .sniff import DOCX, FILE_KINDS, IMAGE_TYPES, file_kind, INLINE_TYPES, PPTX, XLSX, inline_safe, sniff
 
 __all__ = [
     "Added", "DEFAULT_MAX_SIZE", "MAX_TITLE", "check_title", "count_removed", "edit", "remove", "removed",
-    "restore", "DOCX", "DOC_TYPES", "EXTRACT_JOB", "EXTRACT_LIMITS", "ExtractLimits",
+    "restore", "PREVIEW_CHARS", "PUBLIC_FIELDS", "preview", "public_view", "FILE_KINDS", "file_kind", "DOCX", "DOC_TYPES", "EXTRACT_JOB", "EXTRACT_LIMITS", "ExtractLimits",
     "Extracted", "FTS_COLUMNS", "IMAGE_TYPES", "INLINE_TYPES", "MAX_PARSE_SIZE", "MAX_TEXT", "OCR_JOB",
     "PER_PAGE", "PPTX", "RANK_LIMIT", "RULES", "Results", "XLSX", "ZIP_LIMITS", "ZipLimits", "add_document",
     "all_documents", "archive", "ascii_filename", "check_date", "check_type", "check_zip", "clean_text",

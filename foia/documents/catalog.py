@@ -211,6 +211,40 @@ def verify(db, store) -> list[dict]:
     ]
 
 
+PREVIEW_CHARS = 2000
+
+
+def preview(text: str, limit: int = PREVIEW_CHARS) -> tuple[str, bool]:
+    """The first ``limit`` characters of ``text`` or so, cut at a word; and whether it was cut
+    (only blank space left after the cut is not a cut)."""
+    text = (text or "").lstrip()
+    if len(text) <= limit or not text[limit:].strip():
+        return text.rstrip(), False
+    cut = text.rfind(" ", limit - 200, limit)
+    return text[: cut if cut > 0 else limit].rstrip(), True
+
+
+PUBLIC_FIELDS = ("id", "title", "filename", "mime", "size", "pages", "effective_type", "agency_name",
+                 "agency_state", "request_title", "received_on", "published_at")
+
+
+def public_view(db, doc_id) -> dict:
+    """What the public page of a published document shows, and nothing else (no notes, no requester,
+    no private fields): :data:`PUBLIC_FIELDS` and a text ``preview`` (``preview_cut`` if there is
+    more). :class:`~foia.errors.NotFound` unless the document is published and not removed."""
+    key = _id(doc_id)
+    rows = list(db.query(
+        "SELECT d.id, d.title, d.filename, d.mime, d.size, d.pages, COALESCE(d.doc_type, d.suggested_type) AS "
+        "effective_type, d.agency_name, d.agency_state, r.title AS request_title, d.received_on, d.published_at, "
+        f"substr(d.text, 1, {PREVIEW_CHARS + 1000}) AS head FROM documents d JOIN requests r ON r.id = d.request_id "
+        "WHERE d.id = ? AND d.published = 1 AND d.deleted_at IS NULL", [key])) if key else []
+    if not rows:
+        raise NotFound("There is no published document with this number.")
+    row = rows[0]
+    row["preview"], row["preview_cut"] = preview(row.pop("head"))
+    return row
+
+
 def stats(db) -> dict:
     """Counts of documents (removed ones apart), stored files behind every row, and published ones."""
     row = db.execute(

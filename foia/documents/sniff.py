@@ -140,3 +140,19 @@ def _sniff_zip(f) -> str:
     finally:
         f.seek(0)
     return "application/zip"
+
+
+FILE_KINDS = {
+    "application/pdf": "PDF", DOCX: "Word document", XLSX: "Excel spreadsheet", PPTX: "PowerPoint slides",
+    "application/zip": "ZIP archive", "message/rfc822": "E-mail", "text/plain": "Text", "text/csv": "Spreadsheet (CSV)",
+    "text/html": "Web page", "application/xml": "XML file", "image/svg+xml": "Drawing (SVG)",
+    "application/rtf": "Rich text document", "application/x-ole-storage": "Older Office file",
+    "image/png": "Picture (PNG)", "image/jpeg": "Photo (JPEG)", "image/gif": "Picture (GIF)",
+    "image/tiff": "Scan (TIFF)", "image/webp": "Picture (WebP)", "video/mp4": "Video (MP4)",
+    "video/quicktime": "Video (QuickTime)", "video/webm": "Video (WebM)", "video/x-msvideo": "Video (AVI)",
+}
+
+
+def file_kind(mime: str) -> str:
+    """What a file is, in words: ``application/pdf`` -> ``PDF``; an unknown type -> ``File``."""
+    return FILE_KINDS.get(mime or "", "File")

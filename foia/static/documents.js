@@ -28,7 +28,8 @@
       Array.prototype.forEach.call(e.dataTransfer.files, function (f) { all.items.add(f); });
       input.files = all.files;
       if (hint) {
-        hint.textContent = input.files.length + " file(s) ready: " +
+        var n = input.files.length;
+        hint.textContent = n + (n === 1 ? " file" : " files") + " ready: " +
           Array.prototype.map.call(input.files, function (f) { return f.name; }).join(", ");
       }
     });

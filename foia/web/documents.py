@@ -1,6 +1,10 @@
-"""Documents: upload on the request page, the document page, downloads, search and the public archive.
+"""Documents: upload on the request page, the document page (retitle, re-type, publish, remove), the
+admin's removed documents (restore), downloads, search, the public archive and its document pages.
 
-Only ``/archive`` and ``/archive/<id>/download`` are public, and they show published documents only.
+Only ``/archive``, ``/archive/<id>`` and ``/archive/<id>/download`` are public, and they show
+published documents only (never removed ones). Publishing, unpublishing and removing ask for
+confirmation (:func:`foia.web.confirm_page`); a removed document is seen by admins only, who can
+restore it.
 Downloads keep the original file name (with an ASCII fallback we build ourselves, see
 :func:`foia.documents.content_disposition`); a type a browser could run (HTML, SVG, anything unknown)
 is always sent as an attachment, and every download carries ``X-Content-Type-Options: nosniff``.
@@ -8,16 +12,23 @@ Uploads store the file and record the document at once; reading a PDF's or DOCX'
 are jobs, whose state the document page shows.
 """
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, send_file, url_for
+from flask_login import current_user
 from markupsafe import Markup, escape
 
 from .. import documents, exports
 from ..errors import Conflict, Invalid
 from ..filestore import human_size
-from . import actor_id, get_db, instance, page_number, wants_json
+from ..formats import plural
+from . import actor_id, confirm_page, confirmed, get_db, instance, page_number, wants_json
+from .auth import admin_only, public
 
 bp = Blueprint("documents", __name__)
 
-PUBLIC_ENDPOINTS = ("documents.archive", "documents.archive_download")
+PUBLIC_ENDPOINTS = ("documents.archive", "documents.archive_download", "documents.public_document")
+
+
+def _admin() -> bool:
+    return bool(current_user.is_authenticated and getattr(current_user, "is_admin", False))
 
 
 def _request_section(db, request_row) -> dict:
@@ -26,6 +37,7 @@ def _request_section(db, request_row) -> dict:
         "request_row": request_row,
         "documents": documents.for_request(db, request_row["id"]),
         "events": _events(db, request_row["id"]),
+        "removed_count": documents.count_removed(db, request_row["id"]),
     }
 
 
@@ -67,6 +79,12 @@ def helpers():
         "DOC_TYPES": documents.DOC_TYPES,
         "human_size": human_size,
     }
+
+
+@bp.app_template_filter("file_kind")
+def file_kind_filter(mime) -> str:
+    """``application/pdf`` -> ``PDF``: what a file is, in words."""
+    return documents.file_kind(mime)
 
 
 @bp.app_errorhandler(413)
@@ -121,8 +139,9 @@ def upload(request_id):
                 flash(note)
     if added:
         members = sum(len(a.member_ids) for a in added)
-        flash(f"Added {len(added)} document(s)" + (f" and {members} member document(s)." if members else ".")
-              + (" Their text is being extracted." if pending else ""))
+        flash(f"Added {plural(len(added), 'document')}"
+              + (f" and {plural(members, 'document')} found inside." if members else ".")
+              + _reading(pending, len(added) + members))
     for message in errors:
         flash(f"Not added: {message}")
     if wants_json():
@@ -131,16 +150,51 @@ def upload(request_id):
     return redirect(_request_page(request_id), code=303)
 
 
-@bp.get("/documents/<int:doc_id>")
-def show(doc_id):
+def _file_check(doc) -> dict:
+    """The stored file's state in words, from what is cheap to know on every page view (present,
+    size as recorded); re-hashing every file is ``foia verify``'s job."""
+    store = get_store()
+    if not store.exists(doc["sha256"]):
+        return {"ok": False, "words": "The stored file is missing. Run “foia verify” on the server to list every "
+                                      "missing or changed file, then restore it from a backup."}
+    size = store.path(doc["sha256"]).stat().st_size
+    if size != doc["size"]:
+        return {"ok": False, "words": f"The stored file has changed: it is {human_size(size)}, not "
+                                      f"{human_size(doc['size'])}. Run “foia verify” and restore it from a backup."}
+    return {"ok": True, "words": "The stored file is present and has the size recorded when it was uploaded. "
+                                 "Its fingerprint was checked when it was stored; “foia verify” checks every file again."}
+
+
+def _show(doc_id, *, errors=None, values=None, status=200):
     db = get_db()
-    doc = documents.get(db, doc_id)
-    parent = documents.get(db, doc["parent_id"]) if doc["parent_id"] else None
+    doc = documents.get(db, doc_id, include_removed=_admin())
+    parent = documents.get(db, doc["parent_id"], include_removed=True) if doc["parent_id"] else None
     return render_template(
         "documents/show.html", doc=doc, parent=parent, members=documents.members(db, doc_id),
         inline=documents.inline_safe(doc["mime"]), ocr_available=documents.ocr_available(doc["mime"]),
         ocr=documents.ocr_job(db, doc_id) if doc["needs_ocr"] else None, event=_event(db, doc["event_id"]),
-    )
+        file_check=_file_check(doc), errors=errors or {}, values=values or {},
+        removed_by=_user_name(db, doc["deleted_by"]) if doc["deleted_at"] else None,
+    ), status
+
+
+def _reading(pending: int, total: int) -> str:
+    """What the upload notice says about the text still to be read."""
+    if not pending:
+        return ""
+    if pending == total:
+        return " Its text is being read." if total == 1 else " Their text is being read."
+    return f" The text of {pending} of them is being read."
+
+
+@bp.get("/documents/<int:doc_id>")
+def show(doc_id):
+    return _show(doc_id)
+
+
+def _user_name(db, user_id) -> str:
+    row = db.execute("SELECT COALESCE(NULLIF(name, ''), email) FROM users WHERE id = ?", [user_id]).fetchone()
+    return row[0] if row else ""
 
 
 def _event(db, event_id):
@@ -148,6 +202,21 @@ def _event(db, event_id):
         return None
     rows = list(db.query("SELECT id, kind, occurred_on FROM events WHERE id = ?", [event_id]))
     return rows[0] if rows else None
+
+
+@bp.post("/documents/<int:doc_id>/edit")
+def edit(doc_id):
+    """Retitle and re-type; every problem shown beside its field."""
+    db = get_db()
+    documents.get(db, doc_id)
+    values = {"title": request.form.get("title", "")[:2000], "doc_type": request.form.get("doc_type", "")}
+    try:
+        changes = documents.edit(db, doc_id, title=values["title"], doc_type=values["doc_type"], actor=actor_id())
+    except Invalid as e:
+        return _show(doc_id, errors=e.errors, values=values, status=422)
+    labels = {"title": "title", "doc_type": "type"}
+    flash("Saved the new " + " and ".join(labels[k] for k in changes) + "." if changes else "Nothing changed.")
+    return redirect(url_for(".show", doc_id=doc_id), code=303)
 
 
 @bp.post("/documents/<int:doc_id>/type")
@@ -166,11 +235,71 @@ def set_type(doc_id):
 @bp.post("/documents/<int:doc_id>/publish")
 def publish(doc_id):
     db = get_db()
-    documents.get(db, doc_id)
+    doc = documents.get(db, doc_id)
     value = request.form.get("published") == "1"
+    back = url_for(".show", doc_id=doc_id)
+    if bool(doc["published"]) != value and not confirmed():
+        if value:
+            return confirm_page(
+                title=f"Publish “{doc['title']}”?",
+                message="Publishing makes it public: anyone on the internet can read and download it in the public "
+                        "archive without signing in, with its agency and request title. Check it holds no "
+                        "personal details first.",
+                button="Publish it", cancel_url=back, danger=False)
+        return confirm_page(
+            title=f"Unpublish “{doc['title']}”?",
+            message="It disappears from the public archive and its public page. Anyone who already downloaded "
+                    "it keeps their copy.",
+            button="Unpublish it", cancel_url=back)
     documents.set_published(db, doc_id, value, actor=actor_id())
     flash("Published in the public archive." if value else "Removed from the public archive.")
-    return redirect(url_for(".show", doc_id=doc_id), code=303)
+    return redirect(back, code=303)
+
+
+@bp.post("/documents/<int:doc_id>/remove")
+def remove(doc_id):
+    db = get_db()
+    doc = documents.get(db, doc_id)
+    if not confirmed():
+        inside = len(documents.members(db, doc_id))
+        return confirm_page(
+            title=f"Remove “{doc['filename']}”?",
+            message="It disappears from the request, search and the public archive. An admin can restore it."
+                    + (f" The {plural(inside, 'document')} inside it go with it." if inside else ""),
+            button="Remove it", cancel_url=url_for(".show", doc_id=doc_id))
+    documents.remove(db, doc_id, actor=actor_id())
+    flash(f"Removed “{doc['title']}”. An admin can restore it from the removed documents.")
+    return redirect(_request_page(doc["request_id"]), code=303)
+
+
+@bp.get("/documents/removed")
+@admin_only
+def removed():
+    """Removed documents, newest first, each with a restore button (admins only)."""
+    return render_template("documents/removed.html", removed=documents.removed(get_db()))
+
+
+@bp.post("/documents/<int:doc_id>/restore")
+@admin_only
+def restore(doc_id):
+    db = get_db()
+    doc = documents.get(db, doc_id, include_removed=True)
+    back = request.form.get("back") == "list"
+    if doc["deleted_at"] and doc["published"] and not confirmed():
+        return confirm_page(
+            title=f"Restore “{doc['title']}”?",
+            message="It was published when it was removed: restoring it puts it back in the public archive, where "
+                    "anyone can read and download it. You can unpublish it afterwards.",
+            button="Restore it", cancel_url=url_for(".removed") if back else url_for(".show", doc_id=doc_id),
+            danger=False)
+    restored = documents.restore(db, doc_id, actor=actor_id())
+    if restored:
+        flash(f"Restored “{doc['title']}”" + (f" with {plural(len(restored) - 1, 'document')} inside it"
+                                             if len(restored) > 1 else "")
+              + (". It is in the public archive again." if doc["published"] else "."))
+    else:
+        flash(f"“{doc['title']}” was not removed.")
+    return redirect(url_for(".removed") if back else url_for(".show", doc_id=doc_id), code=303)
 
 
 @bp.post("/documents/<int:doc_id>/ocr")
@@ -207,7 +336,7 @@ def _send(doc, *, force_attachment=False):
 
 @bp.get("/documents/<int:doc_id>/download")
 def download(doc_id):
-    doc = documents.get(get_db(), doc_id)
+    doc = documents.get(get_db(), doc_id, include_removed=_admin())
     return _send(doc, force_attachment=request.args.get("attachment") == "1")
 
 
@@ -251,6 +380,7 @@ def _choices(published_only):
     # CROSS JOIN keeps SQLite probing requests, then documents by (request_id, published), rather
     # than walking every published document once per agency.
     published = " AND d.published = 1" if published_only else ""
+    published += " AND d.deleted_at IS NULL"
     agencies = list(get_db().query(
         f"SELECT a.id, a.name, a.state FROM agencies a WHERE EXISTS (SELECT 1 FROM requests r "
         f"CROSS JOIN documents d ON d.request_id = r.id WHERE r.agency_id = a.id{published}) "
@@ -273,7 +403,8 @@ def _search_page(template: str, *, published_only: bool):
     filters = _filters(request.args)
     results, error = _run_search(q, filters, published_only=published_only, per_page=documents.PER_PAGE)
     states, agencies = _choices(published_only)
-    return render_template(template, q=q, filters=filters, results=results, error=error,
+    removed_count = documents.count_removed(get_db()) if not published_only and _admin() else 0
+    return render_template(template, q=q, filters=filters, results=results, error=error, removed_count=removed_count,
                            states=states, agency_options=_agency_options(agencies, filters))
 
 
@@ -285,6 +416,14 @@ def search():
 @bp.get("/archive")
 def archive():
     return _search_page("documents/archive.html", published_only=True)
+
+
+@bp.get("/archive/<int:doc_id>")
+@public
+def public_document(doc_id):
+    """The public page of a published document: what it is, where it came from, a text preview
+    and the download. Published and not removed, or a 404."""
+    return render_template("public/document.html", doc=documents.public_view(get_db(), doc_id))
 
 
 @bp.get("/archive/<int:doc_id>/download")
