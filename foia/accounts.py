@@ -38,7 +38,7 @@ from sqlite_utils.migrations import Migrations
 from werkzeug.security import check_password_hash, generate_password_hash
 from zxcvbn import zxcvbn
 
-from . import audit, clock
+from . import audit, clock, formats
 from .db import run_script, transaction
 from .errors import Conflict, FoiaError, Invalid, NotFound
 
@@ -46,6 +46,12 @@ migrations = Migrations("foia.accounts")
 
 ROLES = ("admin", "member", "viewer")
 EDIT_ROLES = ("admin", "member")
+# Each role in words, as pages and messages show it.
+ROLE_WORDS = {
+    "admin": "Admin: can change everything, manage users and read the audit log",
+    "member": "Member: can read and change requests, agencies, letters and documents",
+    "viewer": "Viewer: can read, cannot change",
+}
 MIN_PASSWORD = 10
 MAX_PASSWORD = 1024  # hashing megabytes of "password" is a denial of service, not a login
 MAX_NAME = 200
@@ -82,8 +88,7 @@ class Throttled(LoginError):
     def __init__(self, until: dt.datetime):
         self.until = until
         super().__init__(
-            "Too many failed sign-in attempts. Try again after "
-            f"{until.strftime('%H:%M')} ({until.strftime('%Y-%m-%d')})."
+            f"Too many failed sign-in attempts. Try again after {until.strftime('%H:%M')} on {formats.day(until)}."
         )
 
 
@@ -170,7 +175,7 @@ def check_password_rules(password: str, *, email: str = "", name: str = "") -> N
 
 def check_role(role: str) -> str:
     if role not in ROLES:
-        raise Invalid("role", f"Role must be one of {', '.join(ROLES)}.")
+        raise Invalid("role", "Choose a role: admin, member or viewer.")
     return role
 
 

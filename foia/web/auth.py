@@ -29,6 +29,7 @@ HttpOnly, SameSite=Lax, and Secure when the request came over HTTPS (or always, 
 ``SESSION_COOKIE_SECURE``).
 """
 import datetime as dt
+import json
 
 import flask_login
 from flask import (Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template,
@@ -66,6 +67,64 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
 }
+
+
+# What the audit log's actions mean, in words (an action not listed is shown from its name).
+ACTION_WORDS = {
+    "agency.create": "Added an agency", "agency.update": "Changed an agency", "agency.import": "Imported agencies",
+    "campaign.create": "Started a campaign", "campaign.run": "Ran a campaign's letters",
+    "campaign.cancel": "Cancelled a campaign", "campaign.mark_filed": "Marked a campaign's requests filed",
+    "campaign.publish": "Made a campaign public", "campaign.unpublish": "Made a campaign private",
+    "campaign.send": "Sent a campaign by e-mail",
+    "document.add": "Added a document", "document.edit": "Changed a document's details",
+    "document.ocr": "Read a scanned document (OCR)", "document.type": "Changed a document's type",
+    "document.publish": "Published a document", "document.unpublish": "Unpublished a document",
+    "document.remove": "Removed a document", "document.restore": "Restored a document",
+    "event.add": "Added a timeline event", "event.delete": "Removed a timeline event",
+    "login": "Signed in", "login.failed": "Sign-in failed", "logout": "Signed out",
+    "mail.receive": "Received an e-mail", "mail.send": "Sent an e-mail", "mail.assign": "Filed an e-mail on a request",
+    "mail.confirm": "Recorded a reply on the timeline", "mail.reject": "Set aside a suggested event",
+    "mail.discard": "Discarded an e-mail", "mail.address_cleared": "Cleared a bounced address",
+    "request.create": "Created a request", "request.update": "Changed a request",
+    "token.create": "Created an API token", "token.revoke": "Revoked an API token",
+    "user.create": "Added a user", "user.role": "Changed a role", "user.password": "Set a password",
+    "user.disable": "Disabled an account", "user.enable": "Enabled an account", "user.unlock": "Unlocked sign-in",
+}
+OBJECT_WORDS = {"agency": "Agency", "api_token": "API token", "campaign": "Campaign", "document": "Document",
+                "event": "Event", "message": "E-mail", "request": "Request", "user": "User", "address": "Address"}
+
+
+def action_words(action: str) -> str:
+    """``user.role`` -> ``Changed a role``; an unknown ``thing.did_this`` -> ``Thing: did this``."""
+    if action in ACTION_WORDS:
+        return ACTION_WORDS[action]
+    thing, _, verb = (action or "").partition(".")
+    text = f"{thing.replace('_', ' ')}: {verb.replace('_', ' ')}" if verb else thing.replace("_", " ")
+    return text[:1].upper() + text[1:]
+
+
+def detail_words(detail: str) -> str:
+    """An audit entry's detail (JSON) as "fields: city, name · imported: 3"."""
+    try:
+        found = json.loads(detail or "{}")
+    except ValueError:
+        return str(detail)
+    if not isinstance(found, dict):
+        return str(found)
+    parts = []
+    for key, value in found.items():
+        if isinstance(value, list):
+            value = ", ".join(str(v).replace("_", " ") for v in value)
+        elif isinstance(value, dict):
+            value = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in value.items())
+        parts.append(f"{key.replace('_', ' ')}: {value}")
+    return " · ".join(parts)
+
+
+@bp.app_template_filter("role_words")
+def role_words(role: str) -> str:
+    """``viewer`` -> ``Viewer: can read, cannot change``."""
+    return accounts.ROLE_WORDS.get(role, role)
 
 
 # -- markers ------------------------------------------------------------------------------------
@@ -233,7 +292,8 @@ def guard():
         abort(403, description="Only an admin can do this.")
     if request.method not in SAFE_METHODS and not current_user.can_edit:
         if not (endpoint in SELF_SERVICE_ENDPOINTS or _marked(endpoint, "foia_self_service")):
-            abort(403, description="Your account can read but not change anything (viewer role).")
+            abort(403, description="Your account can read but not change anything (viewer role): ask an admin "
+                                  "to make you a member.")
     return None
 
 
@@ -395,7 +455,7 @@ def user_create():
                              name=values["name"], actor=current_user.id, ip=_ip())
     except FoiaError as e:
         return _users_page(400, error=str(e), values=values)
-    flash(f"Created {accounts.normalize_email(values['email'])} ({values['role']}).")
+    flash(f"Added {accounts.normalize_email(values['email'])}: {role_words(values['role'])}.")
     return redirect(url_for("auth.users"), code=303)
 
 
@@ -470,6 +530,8 @@ def audit_log():
             ORDER BY a.id DESC LIMIT ? OFFSET ?""",
         params + [AUDIT_PAGE_SIZE, (page - 1) * AUDIT_PAGE_SIZE],
     ))
-    actions = [r[0] for r in db.execute("SELECT DISTINCT action FROM audit_log ORDER BY action")]
+    actions = sorted(((r[0], action_words(r[0])) for r in db.execute("SELECT DISTINCT action FROM audit_log")),
+                     key=lambda item: item[1])
     return render_template("auth/audit.html", rows=rows, total=total, page=page, per_page=AUDIT_PAGE_SIZE,
-                           action=action, actions=actions)
+                           action=action, actions=actions, action_words=action_words, detail_words=detail_words,
+                           object_words=OBJECT_WORDS)
