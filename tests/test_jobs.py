@@ -2,6 +2,7 @@
 in real processes, a runner killed or stalled mid-job, the CLI and the admin page."""
 import datetime as dt
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -253,7 +254,8 @@ def test_jobs_page_for_admins(app, client, jdb):
     page = client.get("/jobs/")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    assert "Flaky records server" in html and "failed" in html and "the records server did not answer" in html
+    assert "Flaky records server" in html and "Failed after 1 attempt" in html and "the records server did not answer" in html
+    assert re.findall(r'<td><time datetime="[^"]+">([^<]+)</time></td>', html)[0] == "Tue 15 Sep 2026, 10:00"
     assert f'action="/jobs/{failed}/retry"' in html
     shown = client.get(f"/jobs/{failed}").get_data(as_text=True)
     assert "Flaky records server" in shown and "<code>test.flaky</code>" in shown and "Traceback" in shown
@@ -262,8 +264,12 @@ def test_jobs_page_for_admins(app, client, jdb):
     assert client.post(f"/jobs/{failed}/retry").status_code == 303
     assert jobs.get(jdb, failed)["state"] == "queued"
     assert client.post(f"/jobs/{failed}/retry").status_code == 303  # queued: run it now
-    assert client.post(f"/jobs/{failed}/cancel").status_code == 303
-    assert client.post(f"/jobs/{failed}/cancel").status_code == 409
+    # Stopping a job asks first; the confirmation posts back with confirm=yes.
+    asked = client.post(f"/jobs/{failed}/cancel")
+    assert asked.status_code == 200 and "Stop the job" in asked.get_data(as_text=True)
+    assert jobs.get(jdb, failed)["state"] == "queued"
+    assert client.post(f"/jobs/{failed}/cancel", data={"confirm": "yes"}).status_code == 303
+    assert client.post(f"/jobs/{failed}/cancel", data={"confirm": "yes"}).status_code == 409
     assert client.get("/jobs/999").status_code == 404
 
 
