@@ -43,6 +43,8 @@
       run.hidden = live(state.status) || (state.status === "done" && !state.errors.length && state.done >= state.total);
     }
     if (cancel) { cancel.hidden = !live(state.status); }
+    var reload = field("reload");
+    if (reload) { reload.hidden = live(state.status) || !state.done; }
   }
   function poll() {
     fetch(url, { headers: { "Accept": "application/json" }, credentials: "same-origin" })
