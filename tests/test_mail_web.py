@@ -73,7 +73,10 @@ def test_review_queue_assign_and_discard(client, mail):
     assert response.status_code == 303
     assert store.get(mail["db"], stranger.id)["attachments"][0]["document_id"]
     assert client.post(f"/mail/{spam.id}/assign", data={"request_id": "99999"}).status_code == 400
-    assert client.post(f"/mail/{spam.id}/discard").status_code == 303
+    asked = client.post(f"/mail/{spam.id}/discard")  # a one-way action asks first
+    assert asked.status_code == 200 and "Discard this message?" in asked.get_data(as_text=True)
+    assert "spam@example.net" in client.get("/mail/").get_data(as_text=True)
+    assert client.post(f"/mail/{spam.id}/discard", data={"confirm": "yes"}).status_code == 303
     assert "Nothing to review" in client.get("/mail/").get_data(as_text=True)
 
 

@@ -15,7 +15,7 @@ from ..requests import get as requests_get
 from .. import campaigns, mail
 from ..correspondence import ingest, read, receive, send, store, tokens
 from ..filestore import LocalStore
-from . import actor_id, get_db, page_number, safe_next
+from . import actor_id, confirm_page, confirmed, get_db, page_number, safe_next
 
 bp = Blueprint("correspondence", __name__, url_prefix="/mail")
 
@@ -214,6 +214,12 @@ def assign(message_row):
 
 @bp.post("/<int:message_row>/discard")
 def discard(message_row):
+    if not confirmed():
+        message = store.get(_db(), message_row)
+        return confirm_page(title="Discard this message?",
+                            message=f"“{message['subject'] or '(no subject)'}” leaves the review queue and is filed "
+                                    "on no request. The message itself is kept and can still be opened here.",
+                            button="Discard it", cancel_url=url_for(".show", message_row=message_row))
     try:
         ingest.discard(_db(), message_row, actor=actor_id())
     except errors.Conflict as e:
