@@ -54,22 +54,23 @@ def month(db, year: int, month_number: int, *, today: dt.date) -> dict:
     weeks = calendar.Calendar(firstweekday=6).monthdatescalendar(year, month_number)
     start, end = weeks[0][0].isoformat(), weeks[-1][-1].isoformat()
     days = {d: Day(d, d.month == month_number, d == today) for week in weeks for d in week}
-    open_statuses = sorted(lifecycle.OPEN_STATUSES)
-    marks = ", ".join("?" for _ in open_statuses)
     entries = []
     seen = set()  # (request, day) with a deadline listed already
-    for column, label in DATE_LABELS.items():
-        status_filter = "" if column == "appeal_by" else f"AND r.status IN ({marks})"
-        params = [start, end] + ([] if column == "appeal_by" else open_statuses)
-        for row in db.execute(
-                f"""SELECT d.{column}, r.id, r.title, a.name FROM request_dates d
-                    JOIN requests r ON r.id = d.request_id JOIN agencies a ON a.id = r.agency_id
-                    WHERE d.{column} BETWEEN ? AND ? {status_filter} ORDER BY d.{column}, r.id""", params):
-            if (row[1], row[0]) in seen:
+    # One pass over the stored dates (any column in the weeks shown), not one per column.
+    in_range = " OR ".join(f"d.{column} BETWEEN :start AND :end" for column in DATE_LABELS)
+    for row in db.execute(
+            f"""SELECT r.id, r.title, a.name, r.status, {', '.join('d.' + c for c in DATE_LABELS)}
+                FROM request_dates d JOIN requests r ON r.id = d.request_id JOIN agencies a ON a.id = r.agency_id
+                WHERE {in_range} ORDER BY r.id""", {"start": start, "end": end}):
+        request_id, title, agency, status = row[:4]
+        for (column, label), on in zip(DATE_LABELS.items(), row[4:]):
+            if not on or not start <= on <= end or (request_id, on) in seen:
                 continue
-            seen.add((row[1], row[0]))
-            entries.append((row[0], {"kind": "deadline", "label": label, "request_id": row[1],
-                                     "title": row[2], "agency": row[3]}))
+            if column != "appeal_by" and status not in lifecycle.OPEN_STATUSES:
+                continue  # a closed request's clocks no longer run; its appeal window still closes
+            seen.add((request_id, on))
+            entries.append((on, {"kind": "deadline", "label": label, "request_id": request_id,
+                                 "title": title, "agency": agency}))
     for row in db.execute(
             """SELECT DISTINCT substr(m.due_at, 1, 10), m.kind, r.id, r.title, a.name FROM reminders m
                JOIN requests r ON r.id = m.request_id JOIN agencies a ON a.id = r.agency_id

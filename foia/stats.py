@@ -19,6 +19,7 @@ bench database, and the aggregates over it another 2 s, too long for a page: the
 instance, and otherwise says the figures are being brought up to date.
 """
 import datetime as dt
+import functools
 import json
 from dataclasses import dataclass, field
 
@@ -60,6 +61,14 @@ def m001_request_stats(db) -> None:
 def m002_events_by_day(db) -> None:
     # The dashboard's recent activity reads the newest events by day without a scan.
     db.execute("CREATE INDEX IF NOT EXISTS events_occurred ON events(occurred_on, recorded_at, id)")
+
+
+@migrations()
+def m003_indexes_for_pages(db) -> None:
+    # The figures' fingerprint reads the newest change to the stored dates from an index; the
+    # month calendar (foia.calendar_month) reads a month's pending reminders from another.
+    db.execute("CREATE INDEX IF NOT EXISTS request_dates_changed ON request_dates(changed_at, sequence)")
+    db.execute("CREATE INDEX IF NOT EXISTS reminders_due_pending ON reminders(due_at) WHERE sent_at IS NULL")
 
 
 RESPONSE_KINDS = ("acknowledged", "extension_claimed", "clarification_requested", "fee_estimate",
@@ -119,11 +128,16 @@ def _fingerprint(db) -> tuple[str, str]:
     """(request side, deadline side): the kept rows are current while both are unchanged.
 
     The latest change stamp alone misses changes made within the same second, so the number of
-    requests and the newest event's id go in too (all read from indexes)."""
-    updated = db.execute("SELECT coalesce(max(updated_at), '') || '/' || count(*) || '/' || "
-                         "(SELECT coalesce(max(id), 0) FROM events) FROM requests").fetchone()[0]
-    changed = db.execute("SELECT coalesce(max(changed_at), '') || '/' || coalesce(sum(sequence), 0) "
-                         "FROM request_dates").fetchone()[0]
+    requests and the newest event's id go in too; on the deadline side, the rows changed in the
+    newest second and the sum of their revision numbers (a row changed again within that second
+    counts one more). All read from indexes: a few milliseconds at 100,000 requests."""
+    # Three statements: max() read from an index only when it is a query's one aggregate.
+    updated = "/".join(str(db.execute(sql).fetchone()[0]) for sql in (
+        "SELECT coalesce(max(updated_at), '') FROM requests", "SELECT count(*) FROM requests",
+        "SELECT coalesce(max(id), 0) FROM events"))
+    changed = db.execute("""SELECT coalesce(m.at, '') || '/' || count(d.request_id) || '/' || coalesce(sum(d.sequence), 0)
+                            FROM (SELECT max(changed_at) AS at FROM request_dates) AS m
+                            LEFT JOIN request_dates d ON d.changed_at = m.at""").fetchone()[0]
     return updated, changed
 
 
@@ -184,21 +198,21 @@ def current(db, today: dt.date) -> dict:
     figures kept (``pending`` True; ``None`` figures if there are none yet)."""
     state = _state(db)
     updated, changed = _fingerprint(db)
-    kept = json.loads(state["figures"]) if "figures" in state else None
-    fresh = kept is not None and (state.get("updated"), state.get("changed"), kept["today"]) == (
+    text = state.get("figures")
+    fresh = text is not None and (state.get("updated"), state.get("changed"), _parsed(text)["today"]) == (
         updated, changed, today.isoformat())
     if not fresh and db.execute(f"SELECT count(*) FROM (SELECT 1 FROM requests LIMIT {INLINE_LIMIT + 1})"
                                 ).fetchone()[0] <= INLINE_LIMIT:
         db.execute("DELETE FROM stats_state WHERE key = 'rebuild_from'")
         refresh_all(db)
-        kept = figures(db, today)
+        text = json.dumps(figures(db, today))
         with transaction(db):
-            _save_state(db, figures=json.dumps(kept))
+            _save_state(db, figures=text)
         fresh = True
     if not fresh:
         jobs.enqueue(db, "stats.refresh", {}, key="stats.refresh")
     state = _state(db)
-    return {"figures": _loaded(kept) if kept else None, "refreshed_at": state.get("refreshed_at"),
+    return {"figures": _shown(text) if text else None, "refreshed_at": state.get("refreshed_at"),
             "pending": not fresh}
 
 
@@ -213,14 +227,29 @@ def figures(db, today: dt.date) -> dict:
     }
 
 
-def _loaded(kept: dict) -> dict:
+@functools.lru_cache(maxsize=4)
+def _parsed(text: str) -> dict:
+    """Kept figures (their JSON) as :func:`figures` made them, parsed once per process while they
+    are unchanged: at 1,000 agencies that saves about 20 ms a page. Read-only."""
+    return json.loads(text)
+
+
+@functools.lru_cache(maxsize=4)
+def _records(text: str) -> dict:
+    kept = _parsed(text)
     return {
         "today": dt.date.fromisoformat(kept["today"]),
         "overall": Record(**kept["overall"]),
-        "per_state": [Record(**r) for r in kept["per_state"]],
-        "per_agency": [Record(**r) for r in kept["per_agency"]],
-        "overdue": [(dt.date.fromisoformat(d), n) for d, n in kept["overdue"]],
+        "per_state": tuple(Record(**r) for r in kept["per_state"]),
+        "per_agency": tuple(Record(**r) for r in kept["per_agency"]),
+        "overdue": tuple((dt.date.fromisoformat(d), n) for d, n in kept["overdue"]),
     }
+
+
+def _shown(text: str) -> dict:
+    """The kept figures as records; the lists are the caller's own (the records are frozen)."""
+    found = _records(text)
+    return {key: list(value) if isinstance(value, tuple) else value for key, value in found.items()}
 
 
 # -- aggregates -----------------------------------------------------------------------------------
