@@ -102,3 +102,18 @@ def test_sorted_records_worst_first_unknown_last(sdb):
     assert stats.sorted_records(found, "requests")[1] == "requests"
     record = stats.agency_record(sdb, fresno, TODAY)
     assert (record.median_days_to_response, record.median_days_to_release) == (1, 2)
+
+
+def test_fingerprint_sees_dates_rewritten_within_the_same_second(sdb):
+    ca = _agency(sdb, "Fresno Police Department", "CA")
+    first = _request(sdb, ca, "2026-08-03")
+    _request(sdb, ca, "2026-08-04")
+    before = stats._fingerprint(sdb)
+    stamp = sdb.execute("SELECT max(changed_at) FROM request_dates").fetchone()[0]
+    # The deadlines store rewrites a row as the next revision, stamped with this same second.
+    sdb.execute("UPDATE request_dates SET sequence = sequence + 1, changed_at = ? WHERE request_id = ?", [stamp, first])
+    after = stats._fingerprint(sdb)
+    assert before[0] == after[0] and before[1] != after[1]
+    plan = " ".join(r[3] for r in sdb.execute(
+        "EXPLAIN QUERY PLAN SELECT count(*), sum(sequence) FROM request_dates WHERE changed_at = ?", [stamp]))
+    assert "request_dates_changed" in plan
