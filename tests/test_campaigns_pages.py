@@ -10,7 +10,7 @@ import zipfile
 import pytest
 import test_reminders
 
-from foia import accounts, agencies, audit, campaign_send, campaigns, documents, jobs, letters, requests
+from foia import accounts, agencies, campaign_send, campaigns, documents, jobs, letters, requests
 from foia.errors import Conflict, Invalid, NotFound
 
 smtp = test_reminders.smtp

@@ -11,7 +11,7 @@ import io
 from flask import (Blueprint, Response, flash, jsonify, redirect, render_template, request, stream_with_context,
                    url_for)
 
-from .. import agencies, campaign_send, campaigns, errors, formats, jobs, letters, lifecycle, mail
+from .. import agencies, campaign_send, campaigns, errors, formats, letters, lifecycle, mail
 from ..laws import NAMES
 from . import actor_id, confirm_page, confirmed, form_token, get_db, instance, page_number
 from .auth import public
@@ -184,7 +184,7 @@ def _chosen(db, campaign_id, form, filters):
 def bulk(campaign_id):
     """A bulk action on the ticked requests (or all that match the filters), after a confirmation."""
     db = get_db()
-    campaign = campaigns.get(db, campaign_id)
+    campaigns.get(db, campaign_id)
     form = request.form
     filters = _filters(form)
     back = _show_url(campaign_id, filters)
@@ -317,7 +317,7 @@ def cancel(campaign_id):
 @bp.post("/campaigns/<int:campaign_id>/public")
 def set_public(campaign_id):
     db = get_db()
-    campaign = campaigns.get(db, campaign_id)
+    campaigns.get(db, campaign_id)
     back = url_for(".show", campaign_id=campaign_id)
     make_public = request.form.get("public") == "1"
     if not confirmed():
