@@ -131,9 +131,11 @@ def create_request(db, *, agency_id, title, description="", method="email", trac
 def create(db, *, agency_id, title, description="", method="email", tracking_number="", owner_id=None,
            campaign_id=None, template=None, options=None, actor=None, submission_key=None, filed_on=None,
            check_similar: bool = False, config: Mapping | None = None) -> Created:
-    """:func:`create_request`, saying whether the request is new. With ``check_similar``, an
-    open request of the same agency with a similar title (:func:`similar_open`) stops it with
-    :class:`SimilarRequest`; a reused ``submission_key`` still lands on its request first."""
+    """:func:`create_request`, saying whether the request is new. With ``check_similar`` (the
+    web form), the same person's identical request to the agency made in the last
+    ``RESUBMIT_MINUTES`` is the one returned (the form sent again from another tab, or retyped
+    after Back), and an open request of the agency with a similar title (:func:`similar_open`)
+    stops it with :class:`SimilarRequest`. A reused ``submission_key`` lands on its request first."""
     today = clock.today()
     problems: dict[str, str] = {}
     submission_key = _collect(problems, "submission_key", lambda: _key(submission_key))
@@ -162,6 +164,14 @@ def create(db, *, agency_id, title, description="", method="email", tracking_num
             if row:
                 return Created(row[0]["id"], False)
         if check_similar:
+            # The same form filled in again (after Back, in another tab): the request just made.
+            since = (clock.now() - dt.timedelta(minutes=RESUBMIT_MINUTES)).isoformat(timespec="seconds")
+            row = db.execute(
+                "SELECT id FROM requests WHERE agency_id = ? AND title = ? AND description = ? AND created_by IS ? "
+                "AND created_at >= ? AND campaign_id IS NULL ORDER BY id DESC LIMIT 1",
+                [agency_id, title, description, actor, since]).fetchone()
+            if row:
+                return Created(row[0], False)
             matches = similar_open(db, agency_id, title)
             if matches:
                 first = matches[0]
@@ -188,6 +198,7 @@ def create(db, *, agency_id, title, description="", method="email", tracking_num
 _COMMON_WORDS = frozenset(
     "a an and any all about for from in of on or the to with by re regarding concerning between "
     "request requests public records record copy copies foia".split())
+RESUBMIT_MINUTES = 30
 SIMILAR_RATIO = 0.75  # difflib ratio of the titles' significant words
 SIMILAR_OVERLAP = 0.75  # share of the shorter title's significant words found in the other
 

@@ -2,7 +2,7 @@ import re
 
 import pytest
 
-from foia import agencies, errors, lifecycle, requests
+from foia import agencies, clock, errors, lifecycle, requests
 
 
 @pytest.fixture
@@ -240,12 +240,17 @@ def test_similar_open_requests_of_the_agency(db, agency_id):
     # Opt-in: without the check a similar request is made (the API and campaigns work as before).
     requests.create_request(db, agency_id=agency_id, title="Ring MOU")
     with pytest.raises(requests.SimilarRequest) as e:
-        requests.create(db, agency_id=agency_id, title="Ring MOU", check_similar=True, submission_key="s1")
+        requests.create(db, agency_id=agency_id, title="The Ring MOU", check_similar=True, submission_key="s1")
     assert str(e.value) == "Springfield Police Department already has an open request “Ring MOU” (drafted Tue 15 Sep 2026)."
     assert [m["id"] for m in e.value.matches][-1] == filed
-    made = requests.create(db, agency_id=agency_id, title="Ring MOU", check_similar=False, submission_key="s1")
-    again = requests.create(db, agency_id=agency_id, title="Ring MOU", check_similar=True, submission_key="s1")
+    made = requests.create(db, agency_id=agency_id, title="The Ring MOU", check_similar=False, submission_key="s1")
+    again = requests.create(db, agency_id=agency_id, title="The Ring MOU", check_similar=True, submission_key="s1")
     assert made.created and again == (made.id, False)  # the key lands on the request before any check
+    # The identical form sent again with another key (a second tab, retyped after Back) lands on it too.
+    assert requests.create(db, agency_id=agency_id, title="The Ring MOU", check_similar=True) == (made.id, False)
+    clock.set_now("2026-09-15T11:00:00")  # an hour later it is a new request (after asking)
+    with pytest.raises(requests.SimilarRequest):
+        requests.create(db, agency_id=agency_id, title="The Ring MOU", check_similar=True)
 
 
 @pytest.mark.parametrize("status, timeline, today, expected, urgent", [

@@ -1,3 +1,5 @@
+import re
+
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from markupsafe import Markup
 
@@ -125,6 +127,18 @@ def event_details(event) -> list[tuple[str, Markup]]:
     return found
 
 
+ISO_DATE = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")
+
+
+def reason_line(line: str) -> str:
+    """An explanation line of the engine as the summary's one-line reason: without the leading
+    "Operative due date 2026-09-21: " (the summary shows the date) and with dates in words."""
+    head, sep, rest = line.partition(": ")
+    if sep and ISO_DATE.search(head) and rest:
+        line = rest[:1].upper() + rest[1:]
+    return ISO_DATE.sub(lambda m: formats.day(m.group(1)), line)
+
+
 def _summary(db, row) -> dict:
     """The top of the request page: the dates now in force, the due date's one-line reason and
     the next action (computed by the domain, never in the template)."""
@@ -132,7 +146,7 @@ def _summary(db, row) -> dict:
     dates = deadlines.for_request(db, row["id"], today=today,
                                   settings=deadlines.load_settings(db, instance().config))
     key = "operative_due" if dates.effective_due else "follow_up"
-    reason = (dates.explain.get(key) or dates.explain.get("due") or [""])[0]
+    reason = reason_line((dates.explain.get(key) or dates.explain.get("due") or [""])[0])
     return {"dates": dates, "due_reason": reason, "action": requests.next_action(row["status"], dates, today)}
 
 
