@@ -324,24 +324,32 @@ def test_campaign_page_without_mail_does_not_offer_e_mail_and_exports_csv(client
                                                                   "Frankfort Police Department"]
 
 
-def test_bulk_e_mail_sends_over_smtp_and_files_the_requests(app, pdb, smtp):
+def test_bulk_e_mail_sends_over_smtp_and_files_the_requests(app, client, pdb, smtp):
     campaign_id = made(pdb, states=["PA", "TN"])
     ids = ids_of(pdb, campaign_id)
-    config = dict(app.config, SMTP_HOST="127.0.0.1", SMTP_PORT=smtp.port, SMTP_SECURITY="",
-                  MAIL_FROM="records@group.example", MAIL_REPLY_ADDRESS="records@group.example")
-    requests.add_event(pdb, ids[0], "filed", "2026-09-01", data={"method": "portal"})
-    result = campaign_send.queue(pdb, campaign_id, ids, config)
-    # Ardmore is filed already; Dover (TN) has a portal only.
-    assert (result["queued"], result["already"], result["other_way"]) == (2, 1, ["Dover Police Department (TN)"])
+    config = {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": smtp.port, "SMTP_SECURITY": "",
+              "MAIL_FROM": "records@group.example", "MAIL_REPLY_ADDRESS": "records@group.example"}
     instance = app.extensions["foia"]
     instance.config.update(config)
+    requests.add_event(pdb, ids[0], "filed", "2026-09-01", data={"method": "portal"})
+    page = text(client.get(f"/campaigns/{campaign_id}"))
+    assert 'value="email"' in page and "E-mail is not set up" not in page
+    form = {"action": "email", "ids": [str(i) for i in ids]}
+    asked = text(client.post(f"/campaigns/{campaign_id}/bulk", data=form))
+    # Ardmore is filed already; Dover (TN) has a portal only.
+    assert "Send 4 requests by e-mail?" in asked
+    assert "2 letters go by e-mail" in asked and "1 was already filed or sent and is left out." in asked
+    assert "1 agency has no working e-mail address" in asked
+    assert jobs.listing(pdb, kind="mail.send") == []
+    sent = text(client.post(f"/campaigns/{campaign_id}/bulk", data={**form, "confirm": "yes"}, follow_redirects=True))
+    assert "Sending 2 requests by e-mail; 1 was already filed or sent; 1 needs the portal or the post." in sent
     outcomes = jobs.run_once(instance)
     assert [o.state for o in outcomes] == ["done", "done"]
     assert sorted(r for rcpt, _ in smtp.messages for r in rcpt) == ["records@clarksville.example",
                                                                      "rtk@bristol.example"]
     assert [requests.get(pdb, i)["status"] for i in ids] == ["filed", "filed", "filed", "draft"]
-    again = campaign_send.queue(pdb, campaign_id, ids, config)
-    assert again["queued"] == 0 and again["already"] == 3
+    again = campaign_send.queue(pdb, campaign_id, ids, instance.config)
+    assert (again["queued"], again["already"], again["other_way"]) == (0, 3, ["Dover Police Department (TN)"])
     with pytest.raises(Conflict, match="E-mail is not set up"):
         campaign_send.queue(pdb, campaign_id, ids, {})
 

@@ -260,7 +260,8 @@ def bulk(campaign_id):
         if result["already"]:
             extra.append(f"{result['already']:,} {'was' if result['already'] == 1 else 'were'} already filed or sent")
         if result["other_way"]:
-            extra.append(f"{len(result['other_way']):,} need the portal or the post")
+            n = len(result["other_way"])
+            extra.append(f"{n:,} {'needs' if n == 1 else 'need'} the portal or the post")
         flash(text + ("; " + "; ".join(extra) if extra else "") + ".")
         return redirect(back, code=303)
     flash("Choose what to do with the chosen requests.")
