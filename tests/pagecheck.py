@@ -25,6 +25,14 @@ def overflow(page) -> int:
     return page.evaluate("Math.max(0, document.documentElement.scrollWidth - window.innerWidth)")
 
 
+def prepare(context) -> None:
+    """Load axe-core into every page the browser context opens (once per context, instead of
+    sending the script to each page): :func:`axe_violations` then finds it there."""
+    if not AXE.exists():
+        raise AssertionError(f"axe-core is missing at {AXE}: run `npm ci` (make test does)")
+    context.add_init_script(path=str(AXE))
+
+
 def axe_violations(page) -> list[str]:
     if not AXE.exists():
         raise AssertionError(f"axe-core is missing at {AXE}: run `npm install` (make test does)")
@@ -39,11 +47,12 @@ def problems(page, *, widths=WIDTHS, axe: bool = True, screenshot: str | None = 
     found = []
     for width in widths:
         page.set_viewport_size({"width": width, "height": 900})
-        page.wait_for_timeout(50)  # let layout settle after the resize
+        # Let layout settle after the resize: wait for the next frame (no fixed sleep).
+        page.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
         extra = overflow(page)
         if extra:
             wide = page.evaluate("""(w) => [...document.querySelectorAll('body *')]
-                .filter(e => e.getBoundingClientRect().right > w + 1 && !e.closest('.scroll, .table-scroll, pre'))
+                .filter(e => e.getBoundingClientRect().right > w + 1 && (!e.closest('.scroll, .table-scroll, pre, table') || getComputedStyle(e).position === 'absolute'))
                 .slice(0, 3).map(e => e.tagName.toLowerCase() + (e.className ? '.' + String(e.className).split(' ')[0] : ''))""",
                                  width)
             found.append(f"{page.url} is {extra} px wider than a {width} px window (widest: {', '.join(wide)})")
