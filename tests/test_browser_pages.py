@@ -107,6 +107,10 @@ def samples(server, demo, db):
                                           "ring-mou.txt", doc_type=None, title="Ring MOU")
     doc_id = added.id
     catalog.publish(db, doc_id)
+    for title, name, words in (("Video requests log", "video-requests.txt", "Neighbors Portal video requests by the department"),
+                               ("Ring training slides", "ring-training.txt", "Training for officers on the Ring partnership")):
+        documents_ingest.add_document(db, instance.store, request_id, io.BytesIO((words + ".\n").encode() * 10), name,
+                                      title=title)
 
     filed = mail_ingest.ingest(db, instance.store, _mail(REQUEST_TITLE), config=instance.config)
     message_row = filed.id
