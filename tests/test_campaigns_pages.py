@@ -182,10 +182,11 @@ def test_mark_filed_files_the_drafts_once_and_reports_it(pdb):
         "SELECT action FROM audit_log WHERE action = 'campaign.mark_filed'")] == ["campaign.mark_filed"] * 2
 
 
-def test_mark_filed_on_many_requests_is_a_resumable_job(app, pdb):
+def test_mark_filed_on_many_requests_is_a_resumable_job(app, client, pdb):
     campaign_id = made(pdb)
     ids = ids_of(pdb, campaign_id)
     job_id = campaigns.start_mark_filed(pdb, campaign_id, ids, "2026-09-10", batch="big")
+    assert "Marking requests filed in the background: 0 of 6 done." in text(client.get(f"/campaigns/{campaign_id}"))
     assert campaigns.start_mark_filed(pdb, campaign_id, ids, "2026-09-10", batch="big") == job_id  # one live job
     # A first runner filed two before it died: the job's run does the rest only.
     campaigns.mark_filed(pdb, campaign_id, ids[:2], "2026-09-10", batch="big")
@@ -196,6 +197,7 @@ def test_mark_filed_on_many_requests_is_a_resumable_job(app, pdb):
     assert result["report"] == "Marked 6 requests filed on Thu 10 Sep 2026."
     assert pdb.execute("SELECT count(*) FROM events WHERE kind = 'filed'").fetchone()[0] == 6
     assert campaigns.latest_filed_job(pdb, campaign_id)["id"] == job_id
+    assert "Marked 6 requests filed on Thu 10 Sep 2026." in text(client.get(f"/campaigns/{campaign_id}"))
 
 
 def test_csv_rows_of_the_chosen_or_matching_requests(pdb):
