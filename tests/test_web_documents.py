@@ -47,9 +47,9 @@ def test_upload_several_files_then_find_by_a_word_inside(app, client, db, reques
     assert response.status_code == 303
     assert [d["filename"] for d in documents.for_request(db, request_id)] == ["mou.pdf", "note.txt"]
     page = client.get(f"/requests/{request_id}/documents").get_data(as_text=True)
-    assert "Added 2 documents. The text of 1 of them is being read." in page and "mou.pdf" in page
+    assert "Added 2 documents. The text of 1 of them is being extracted." in page and "mou.pdf" in page
     assert 'type="file" name="files" multiple' in page
-    assert "Reading the text" in client.get("/documents/1").get_data(as_text=True)
+    assert "Extracting text" in client.get("/documents/1").get_data(as_text=True)
     assert [o.state for o in drain(app)] == ["done"]
     results = client.get("/search?q=pangolin").get_data(as_text=True)
     assert "<mark>pangolin</mark>" in results and "1 document matching" in results

@@ -183,8 +183,8 @@ def _reading(pending: int, total: int) -> str:
     if not pending:
         return ""
     if pending == total:
-        return " Its text is being read." if total == 1 else " Their text is being read."
-    return f" The text of {pending} of them is being read."
+        return " Its text is being extracted." if total == 1 else " Their text is being extracted."
+    return f" The text of {pending} of them is being extracted."
 
 
 @bp.get("/documents/<int:doc_id>")
