@@ -12,7 +12,7 @@ from pathlib import Path
 
 from markupsafe import Markup, escape
 
-from . import lifecycle
+from . import formats, lifecycle
 
 INK = "#1a1a1a"
 BAR = "#1f5f8b"  # 6.9:1 on white
@@ -52,19 +52,20 @@ class Chart:
     rows: list[list[str]] = field(default_factory=list)
 
 
-def _open(chart_id: str, title: str, description: str, width: int, height: int) -> str:
+def _open(chart_id: str, title: str, description: str, width: int, height: int, kind: str = "") -> str:
     return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
-            f'class="chart" aria-labelledby="{chart_id}-title {chart_id}-desc">'
+            f'class="chart{" chart-" + kind if kind else ""}" aria-labelledby="{chart_id}-title {chart_id}-desc">'
             f'<title id="{chart_id}-title">{escape(title)}</title><desc id="{chart_id}-desc">{escape(description)}</desc>')
 
 
 def bar_chart(chart_id: str, title: str, items: list[tuple[str, int]], *, unit: str = "requests",
-              note: str = "", label_width: int = 190) -> Chart:
-    """Horizontal bars, one per (label, value), each with its value written at its end (``note``:
-    a sentence added to the description)."""
+              note: str = "", label_width: int = 190, suffix: str = "", top: int | None = None) -> Chart:
+    """Horizontal bars, one per (label, value), each with its value (and ``suffix``, e.g. "%")
+    written at its end; ``note``: a sentence added to the description; ``top``: the value of a
+    full-length bar (default: the largest value)."""
     row_height, bar_width = 28, 300
     height = max(1, len(items)) * row_height + 8
-    top = max((v for _, v in items), default=0) or 1
+    top = top or max((v for _, v in items), default=0) or 1
     description = f"Bar chart of {len(items)} values, in {unit}; the table beside it gives the same figures."
     description += f" {note}" if note else ""
     parts = [_open(chart_id, title, description, label_width + bar_width + 70, height)]
@@ -74,10 +75,11 @@ def bar_chart(chart_id: str, title: str, items: list[tuple[str, int]], *, unit: 
         parts.append(f'<text x="{label_width - 8}" y="{y + 18}" text-anchor="end" fill="{INK}" '
                      f'font-size="13">{escape(label)}</text>'
                      f'<rect x="{label_width}" y="{y + 4}" width="{length}" height="{row_height - 8}" fill="{BAR}"/>'
-                     f'<text x="{label_width + length + 6}" y="{y + 18}" fill="{INK}" font-size="13">{value:,}</text>')
+                     f'<text x="{label_width + length + 6}" y="{y + 18}" fill="{INK}" font-size="13">'
+                     f'{value:,}{escape(suffix)}</text>')
     parts.append("</svg>")
     return Chart(chart_id, title, description, Markup("".join(parts)), ["", unit.capitalize()],
-                 [[label, f"{value:,}"] for label, value in items])
+                 [[label, f"{value:,}{suffix}"] for label, value in items])
 
 
 def _patterns(chart_id: str) -> str:
@@ -139,8 +141,8 @@ def on_time_category(share: float | None) -> str:
     return "good" if share >= 0.8 else "middle" if share >= 0.5 else "poor"
 
 
-ON_TIME_LEGEND = {"good": "80% or more on time", "middle": "50-79% on time", "poor": "under 50% on time",
-                  "none": "no request judged yet"}
+ON_TIME_LEGEND = {"good": "80% or more on time", "middle": "50-79% on time", "poor": "Under 50% on time",
+                  "none": "No request judged yet"}
 
 
 # -- line chart -------------------------------------------------------------------------------------
@@ -157,7 +159,7 @@ def _axis(value: int) -> tuple[int, int]:
 
 
 def line_chart(chart_id: str, title: str, points: list[tuple[str, int]], *, unit: str = "requests",
-               x_label: str = "", headers: tuple[str, str] | None = None) -> Chart:
+               one: str = "request", x_label: str = "", headers: tuple[str, str] | None = None) -> Chart:
     """A line over (label, value) points, left to right, with both axes labelled, a circle per point
     (its own ``<title>`` gives the figure on hover) and the value written above the last point."""
     left, right, top, bottom, width, height = 56, 24, 20, 56, 640, 300
@@ -186,7 +188,7 @@ def line_chart(chart_id: str, title: str, points: list[tuple[str, int]], *, unit
         parts.append(f'<polyline points="{line}" fill="none" stroke="{BAR}" stroke-width="3"/>')
         for (label, value), x, y in zip(points, xs, ys):
             parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="5" fill="#ffffff" stroke="{BAR}" stroke-width="3">'
-                         f'<title>{escape(label)}: {value:,} {escape(unit)}</title></circle>')
+                         f'<title>{escape(label)}: {escape(formats.plural(value, one, unit))}</title></circle>')
         parts.append(f'<text x="{xs[-1]:.1f}" y="{ys[-1] - 10:.1f}" text-anchor="end" fill="{INK}" font-size="13" '
                      f'font-weight="bold">{points[-1][1]:,}</text>')
     if x_label:
@@ -249,13 +251,13 @@ def _halo(text_colour: str) -> str:
 
 def us_map(chart_id: str, title: str, values: dict[str, tuple[str, str]], legend: dict[str, str],
            names: dict[str, str] | None = None, *, styles: dict[str, tuple[str, str]] | None = None,
-           absent: str = "no requests") -> Chart:
+           absent: str = "No requests") -> Chart:
     """The United States as its states' outlines (one ``<g>`` per state and DC, plus a box for US
     federal agencies), each filled by its category with a pattern and written code.
 
     ``values`` maps a state code to (category, short text, e.g. "82%" or "3 of 5 answered");
     ``legend`` maps each category (a key of ``styles``, by default :data:`STYLES`) to its words.
-    States without a value are drawn light and called ``absent`` ("no requests")."""
+    States without a value are drawn light and called ``absent`` ("No requests")."""
     styles = styles or STYLES
     names = names or {}
     shapes = outlines()
@@ -266,7 +268,7 @@ def us_map(chart_id: str, title: str, values: dict[str, tuple[str, str]], legend
     width = box_x + box + 70
     description = ("Map of the United States, one shape per state (small eastern states and federal agencies "
                    "in boxes on the right); the table beside it gives each state's figure.")
-    parts = [_open(chart_id, title, description, width, height), _map_patterns(chart_id)]
+    parts = [_open(chart_id, title, description, width, height, "map"), _map_patterns(chart_id)]
 
     def style(code):
         category, text = values.get(code, (None, ""))

@@ -104,3 +104,10 @@ def test_record_chart_shows_outcomes_and_medians():
     assert "Median 5 days to a first response; median 7.5 days to a release." in root.find(f"{SVG}desc").text
     assert len(root.findall(f"{SVG}rect")) == 3
     assert [row[0] for row in chart.rows] == ["Filed", "Acknowledged", "Records released"]
+
+
+def test_bar_chart_of_shares_scales_to_a_hundred_and_writes_percent():
+    chart = charts.bar_chart("share", "On time", [("Austin", 25), ("Fresno", 50)], unit="per cent", suffix="%", top=100)
+    root = ET.fromstring(str(chart.svg))
+    assert [int(r.get("width")) for r in root.iter(f"{SVG}rect")] == [75, 150]
+    assert "50%" in [t.text for t in root.iter(f"{SVG}text")] and chart.rows[1] == ["Fresno", "50%"]

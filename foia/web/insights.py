@@ -44,7 +44,7 @@ def punctuality_chart(per_agency: list[stats.Record]) -> charts.Chart | None:
         ordered[:PUNCTUALITY_BARS] + ordered[-PUNCTUALITY_BARS:])
     return charts.bar_chart(
         "punctuality", "Least and most punctual agencies (share answered on time)",
-        [(r.label, round(r.on_time_share * 100)) for r in picked], unit="per cent answered on time", suffix="%",
+        [(r.label, round(r.on_time_share * 100)) for r in picked], unit="per cent answered on time", suffix="%", top=100,
         note="The least punctual first.", label_width=300)
 
 
