@@ -173,7 +173,6 @@ def _show(request_id, *, event_values=None, event_errors=None, status=200, dupli
         next_kinds=next_kinds, kind_fields={kind: events.fields(kind) for kind in next_kinds},
         event_values=values, event_errors=event_errors or {}, event_details=event_details,
         main_sections=main_sections, side_sections=side_sections, duplicate=duplicate,
-        open_event_form=bool(event_errors or duplicate or request.args.get("kind")),
         **_summary(db, row),
     ), status
 
