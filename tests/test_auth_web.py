@@ -341,11 +341,11 @@ def test_admin_manages_users_and_reads_the_audit_log(app, users, db):
         assert f"<td>{words}</td>" in audit.text
     assert "<td>user.create</td>" not in audit.text
     assert re.search(r'<td><time datetime="2026-09-15T10:00:00">Tue 15 Sep 2026, 10:00</time></td>', audit.text)
-    assert 'class="table-scroll audit-log" tabindex="0" role="region" aria-label="Audit log entries"' in audit.text
+    assert 'class="table-scroll wide-table audit-log" tabindex="0" role="region" aria-label="Audit log entries"' in audit.text
     assert '<option value="user.role">Changed a role</option>' in audit.text
     filtered = admin.get("/admin/audit?action=user.role")
     assert filtered.text.count("<td>Changed a role</td>") == 1 and "<td>Added a user</td>" not in filtered.text
-    assert "<td>from: viewer · to: member</td>" in filtered.text  # the detail in words, not JSON
+    assert "<td class=\"detail\">from: viewer · to: member</td>" in filtered.text  # the detail in words, not JSON
     # Roles in words on the users page and the account page.
     users_page = admin.get("/admin/users").text
     assert "Viewer: can read, cannot change" in users_page

@@ -38,7 +38,7 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFProtect
 
-from .. import accounts, audit
+from .. import accounts, audit, events
 from ..errors import FoiaError, Invalid
 from . import get_db, instance, page_number, safe_next
 
@@ -113,10 +113,16 @@ def detail_words(detail: str) -> str:
         return str(found)
     parts = []
     for key, value in found.items():
-        if isinstance(value, list):
+        if value is None or value == "" or value == []:
+            continue
+        if key == "kind" and isinstance(value, str) and value in events.LABELS:
+            value = events.label(value)
+        elif isinstance(value, list):
             value = ", ".join(str(v).replace("_", " ") for v in value)
         elif isinstance(value, dict):
             value = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in value.items())
+        else:
+            value = str(value).replace("_", " ")
         parts.append(f"{key.replace('_', ' ')}: {value}")
     return " · ".join(parts)
 
