@@ -233,3 +233,44 @@ def test_every_page_fits_both_widths_and_passes_axe(server, demo, browser, sampl
     assert not report, "\n".join(report)
     if expected:
         pytest.xfail("known problems awaiting their page's fix:\n" + "\n".join(expected))
+
+
+def test_phone_menu_opens_on_demand_with_and_without_javascript(server, db, browser):
+    """At 390 px the header is one line; the menu opens with the keyboard, says so (aria-expanded) and
+    closes with Escape; without JavaScript the same button (a checkbox's label) opens it."""
+    _ensure_admin(db)
+    for javascript in (True, False):
+        context = browser.new_context(viewport={"width": 390, "height": 800}, java_script_enabled=javascript)
+        page = _sign_in(context, server, ADMIN_EMAIL)
+        header = page.locator("header.site")
+        requests_link = page.locator("header.site nav a", has_text="Requests")
+        assert header.bounding_box()["height"] < 60, "the phone header is more than one line"
+        assert not requests_link.is_visible()
+        page.keyboard.press("Tab")  # skip link
+        assert page.evaluate("document.activeElement.textContent") == "Skip to content"
+        page.keyboard.press("Tab")  # brand
+        page.keyboard.press("Tab")  # the menu button
+        if javascript:
+            button = page.locator("header.site button.menu-js-button")
+            assert page.evaluate("document.activeElement.classList.contains('menu-js-button')")
+            assert button.get_attribute("aria-expanded") == "false"
+            page.keyboard.press("Enter")
+            assert button.get_attribute("aria-expanded") == "true" and requests_link.is_visible()
+            page.keyboard.press("Escape")
+            assert button.get_attribute("aria-expanded") == "false" and not requests_link.is_visible()
+            assert page.evaluate("document.activeElement.classList.contains('menu-js-button')")
+        else:
+            assert page.evaluate("document.activeElement.id") == "menu-toggle"
+            page.keyboard.press("Space")
+            assert requests_link.is_visible()
+            requests_link.click()
+            page.wait_for_url(server + "/requests/")
+            assert page.locator("header.site nav [aria-current='page']").inner_text() == "Requests"
+        context.close()
+    # At desktop width there is no button: the menu is a row of links.
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = _sign_in(context, server, ADMIN_EMAIL)
+    assert page.locator("header.site nav a", has_text="Requests").is_visible()
+    assert not page.locator("header.site .menu-js-button").is_visible()
+    assert page.locator("header.site").bounding_box()["height"] < 80
+    context.close()
