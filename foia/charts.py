@@ -17,23 +17,7 @@ from . import formats, lifecycle
 INK = "#1a1a1a"
 BAR = "#1f5f8b"  # 6.9:1 on white
 
-# The US as a tile grid: (column, row) of one square per state, DC, and US (federal).
-TILES = {
-    "AK": (0, 0), "ME": (11, 0),
-    "WI": (6, 1), "VT": (10, 1), "NH": (11, 1),
-    "WA": (1, 2), "ID": (2, 2), "MT": (3, 2), "ND": (4, 2), "MN": (5, 2), "IL": (6, 2), "MI": (7, 2),
-    "NY": (9, 2), "MA": (10, 2),
-    "OR": (1, 3), "NV": (2, 3), "WY": (3, 3), "SD": (4, 3), "IA": (5, 3), "IN": (6, 3), "OH": (7, 3),
-    "PA": (8, 3), "NJ": (9, 3), "CT": (10, 3), "RI": (11, 3),
-    "CA": (1, 4), "UT": (2, 4), "CO": (3, 4), "NE": (4, 4), "MO": (5, 4), "KY": (6, 4), "WV": (7, 4),
-    "VA": (8, 4), "MD": (9, 4), "DE": (10, 4),
-    "AZ": (2, 5), "NM": (3, 5), "KS": (4, 5), "AR": (5, 5), "TN": (6, 5), "NC": (7, 5), "SC": (8, 5),
-    "DC": (9, 5),
-    "OK": (4, 6), "LA": (5, 6), "MS": (6, 6), "AL": (7, 6), "GA": (8, 6),
-    "HI": (0, 7), "TX": (4, 7), "FL": (9, 7), "US": (11, 7),
-}
-
-# Map categories: (fill, pattern drawn over the tile's lower strip). White text on every fill: AA.
+# On-time map categories: (fill, pattern drawn over it). White text on every fill: AA.
 STYLES = {
     "good": ("#1b5e20", "none"),
     "middle": ("#8a4b00", "dots"),
@@ -93,45 +77,6 @@ def _patterns(chart_id: str) -> str:
         '<path d="M0 0L8 8M8 0L0 8" stroke="#ffffff" stroke-width="1"/></pattern>'
         "</defs>"
     )
-
-
-def state_map(chart_id: str, title: str, values: dict[str, tuple[str, str]], legend: dict[str, str],
-              names: dict[str, str] | None = None) -> Chart:
-    """A tile-grid map: one square per state, DC and US (federal).
-
-    ``values`` maps a state code to (category, short text written in its tile, e.g. "82%");
-    ``legend`` maps each category used (a key of :data:`STYLES`) to its words. States without a
-    value are drawn in the "none" style."""
-    names = names or {}
-    size, gap = 48, 4
-    width, height = 12 * (size + gap), 8 * (size + gap) + 30 * len(legend) + 10
-    description = "Map of the United States, one square per state; the table beside it gives each state's figure."
-    parts = [_open(chart_id, title, description, width, height), _patterns(chart_id)]
-    for code, (column, row) in TILES.items():
-        category, text = values.get(code, ("none", ""))
-        fill, pattern = STYLES[category]
-        x, y = column * (size + gap), row * (size + gap)
-        parts.append(f'<g><title>{escape(names.get(code, code))}: {escape(text or legend.get(category, "no data"))}'
-                     f'</title><rect x="{x}" y="{y}" width="{size}" height="{size}" fill="{fill}"/>')
-        if pattern != "none":
-            parts.append(f'<rect x="{x}" y="{y + size - 12}" width="{size}" height="12" '
-                         f'fill="url(#{chart_id}-{pattern})"/>')
-        parts.append(f'<text x="{x + size / 2}" y="{y + 17}" text-anchor="middle" fill="#ffffff" font-size="14" '
-                     f'font-weight="bold">{code}</text>'
-                     f'<text x="{x + size / 2}" y="{y + 32}" text-anchor="middle" fill="#ffffff" '
-                     f'font-size="11">{escape(text)}</text></g>')
-    y = 8 * (size + gap) + 8
-    for category, words in legend.items():
-        fill, pattern = STYLES[category]
-        parts.append(f'<rect x="0" y="{y}" width="22" height="22" fill="{fill}"/>')
-        if pattern != "none":
-            parts.append(f'<rect x="0" y="{y}" width="22" height="22" fill="url(#{chart_id}-{pattern})"/>')
-        parts.append(f'<text x="30" y="{y + 16}" fill="{INK}" font-size="13">{escape(words)}</text>')
-        y += 30
-    parts.append("</svg>")
-    rows = [[names.get(code, code), legend.get(values[code][0], ""), values[code][1]]
-            for code in sorted(values)]
-    return Chart(chart_id, title, description, Markup("".join(parts)), ["Jurisdiction", "Category", "Figure"], rows)
 
 
 def on_time_category(share: float | None) -> str:
