@@ -466,7 +466,7 @@ def selected_requests(db, campaign_id, request_ids=(), *, all_matching=False, st
         wanted = []
         for value in request_ids:
             text = str(value).strip()
-            if text.isascii() and text.isdigit() and len(text) <= 19:
+            if text.isascii() and text.isdigit() and len(text) <= 19 and int(text) < 2**63:
                 wanted.append(int(text))
         wanted = sorted(set(wanted))[:BULK_MAX]
         ids = []

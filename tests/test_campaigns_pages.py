@@ -154,7 +154,8 @@ def test_selected_requests_belong_to_the_campaign(pdb):
     campaign_id = made(pdb)
     other = made(pdb, states=["PA"], name="Another")
     mine, theirs = ids_of(pdb, campaign_id), ids_of(pdb, other)
-    assert campaigns.selected_requests(pdb, campaign_id, [str(mine[1]), "x", str(theirs[0]), "-3"]) == [mine[1]]
+    chosen = [str(mine[1]), "x", str(theirs[0]), "-3", "9" * 19, "\u00b2", "1" * 40]
+    assert campaigns.selected_requests(pdb, campaign_id, chosen) == [mine[1]]
     assert campaigns.selected_requests(pdb, campaign_id, all_matching=True, state="KY") == mine[:2]
     with pytest.raises(Invalid, match="Tick at least one request"):
         campaigns.selected_requests(pdb, campaign_id, [str(theirs[0])])
@@ -400,3 +401,17 @@ def test_letters_zip_is_streamed_one_letter_at_a_time(app, client, pdb):
     assert archive.testzip() is None
     assert archive.read(next(n for n in archive.namelist() if n.startswith("pdf/"))).startswith(b"%PDF")
     assert client.get(f"/campaigns/{made(pdb, states=['TN'], name='Empty')}/letters.zip").status_code == 404
+
+
+def test_hostile_bulk_input_is_refused_in_words(client, pdb):
+    campaign_id = made(pdb, states=["PA"])
+    big = "9" * 19
+    page = text(client.post(f"/campaigns/{campaign_id}/bulk", data={"action": "filed", "ids": [big, "\u00b2"],
+                                                                    "confirm": "yes"}, follow_redirects=True))
+    assert "Tick at least one request" in page
+    page = text(client.post(f"/campaigns/{campaign_id}/bulk", data={
+        "action": "filed", "all": "1", "filed_on": "2026-13-45", "confirm": "yes"}, follow_redirects=True))
+    assert "Filed on: “2026-13-45” is not a date" in page
+    assert client.get(f"/campaigns/{campaign_id}/requests.csv?ids={big}").status_code == 422
+    assert client.get(f"/campaigns/{campaign_id}?status=bogus&state=ZZ&page=x").status_code == 200
+    assert pdb.execute("SELECT count(*) FROM events WHERE kind = 'filed'").fetchone()[0] == 0
