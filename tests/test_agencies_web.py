@@ -100,7 +100,7 @@ def test_agency_page_record_chart_and_bounce(client, db):
     assert re.search(r'Mail to records@bounce.example bounced on <time datetime="2026-09-08[^"]*">Tue 8 Sep 2026</time>',
                      html)
     assert "2 times in all" in html
-    assert 'role="img"' in html and "Requests by outcome (table)" in html
+    assert 'role="img"' in html and "Where Bounce PD&#39;s requests stand" in html
     assert "1 request" in html
 
 

@@ -58,14 +58,6 @@ def index():
                            per_page=per_page)
 
 
-def record_chart(agency_id: int, outcomes) -> charts.Chart | None:
-    """The agency's outcomes as a small bar chart with its table (None without requests)."""
-    if not outcomes:
-        return None
-    return charts.bar_chart(f"agency-{agency_id}-outcomes", "Requests by outcome",
-                            [(label, count) for _status, label, count in outcomes])
-
-
 @bp.get("/<int:agency_id>")
 def show(agency_id):
     db = get_db()
@@ -75,7 +67,9 @@ def show(agency_id):
     outcomes = stats.by_status(record)
     return render_template("agencies/show.html", agency=agency, law=laws.get(db, agency["state"]),
                            state_name=laws.NAMES.get(agency["state"], agency["state"]), record=record,
-                           outcomes=outcomes, chart=record_chart(agency_id, outcomes), requests=rows,
+                           outcomes=outcomes,
+                           chart=charts.record_chart(f"agency-{agency_id}-record", record) if record.requests else None,
+                           requests=rows,
                            total=total, bounced=mail_store.broken(db, agency["records_email"] or ""))
 
 
