@@ -65,3 +65,35 @@ def queue(db, campaign_id, request_ids, config, *, whole_campaign=False, actor=N
     audit.record(db, "campaign.send", user_id=actor, object_type="campaign", object_id=campaign_id,
                  detail={"queued": queued, "whole_campaign": bool(whole_campaign)})
     return {**found, "queued": queued, "job": job_id}
+
+
+def _was(n: int) -> str:
+    return f"{n:,} {'was' if n == 1 else 'were'}"
+
+
+def confirm_text(found: dict) -> str:
+    """What the confirmation of a bulk e-mail says will happen (from :func:`plan`)."""
+    n = len(found["to_send"])
+    parts = [f"{n:,} {'letter goes' if n == 1 else 'letters go'} by e-mail to the agencies' records addresses; "
+             "each request is marked filed when the mail server accepts it."]
+    if found["already"]:
+        parts.append(f"{_was(found['already'])} already filed or sent and {'is' if found['already'] == 1 else 'are'} "
+                     "left out.")
+    if found["other_way"]:
+        m = len(found["other_way"])
+        parts.append(f"{m:,} {'agency has' if m == 1 else 'agencies have'} no working e-mail address: send "
+                     f"{'its request' if m == 1 else 'those'} by portal or mail.")
+    return " ".join(parts)
+
+
+def report(result: dict) -> str:
+    """ "Sending 2 requests by e-mail; 1 was already filed or sent; 1 needs the portal or the post." """
+    n = result["queued"]
+    text = f"Sending {n:,} {'request' if n == 1 else 'requests'} by e-mail"
+    extra = []
+    if result["already"]:
+        extra.append(f"{_was(result['already'])} already filed or sent")
+    if result["other_way"]:
+        m = len(result["other_way"])
+        extra.append(f"{m:,} {'needs' if m == 1 else 'need'} the portal or the post")
+    return text + ("; " + "; ".join(extra) if extra else "") + "."

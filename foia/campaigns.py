@@ -1,13 +1,21 @@
 """Campaigns: one letter template sent to many agencies, each letter citing its own state's law.
 
-:func:`create` records the campaign with the agencies it selects (by state, kind, Ring partnership,
-or a pasted list of names and ids), resolved once so a re-run works on the same set. :func:`start`
-queues the job ``campaign.letters`` (one live run per campaign); the job runner calls :func:`run`,
-which creates one request per agency and renders each request's PDF and DOCX letters in a pool of
-worker processes, one per core: the parent builds each letter's text, the workers lay it out, and
-the parent writes the files and rows. The run's state and progress are the job's; the campaign row
-keeps what the run found (agencies done, per-agency errors). A run that is interrupted, or whose
-runner is killed, is resumed by the next runner and only does what is left.
+:func:`preview` checks a selection (by state, kind, Ring partnership, or a pasted list of names and
+ids) and says what creating it would do: how many requests, how many can go by e-mail, the states
+covered, agencies already asked (left out with ``skip_open``) and residency warnings for the
+requester. :func:`create` records the campaign with the agencies the preview resolved, once, so a
+re-run works on the same set. :func:`start` queues the job ``campaign.letters`` (one live run per
+campaign); the job runner calls :func:`run`, which creates one request per agency and renders each
+request's PDF and DOCX letters in a pool of worker processes, one per core: the parent builds each
+letter's text, the workers lay it out, and the parent writes the files and rows. The run's state
+and progress are the job's; the campaign row keeps what the run found (agencies done, per-agency
+errors). A run that is interrupted, or whose runner is killed, is resumed by the next runner and
+only does what is left; :func:`cancel` stops it.
+
+The campaign's requests: :func:`campaign_requests` (filtered, one page), bulk :func:`mark_filed`
+(a job, ``campaign.mark_filed``, beyond :data:`BULK_NOW` requests), :func:`csv_rows`, and the
+opt-in public page (:func:`set_public`, :func:`public_view`). Sending by e-mail is in
+:mod:`foia.campaign_send`.
 """
 import concurrent.futures
 import datetime as dt

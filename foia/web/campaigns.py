@@ -198,73 +198,69 @@ def bulk(campaign_id):
         flash(str(e))
         return redirect(back, code=303)
     count = formats.plural(len(ids), "request", "requests")
-    batch = form.get("form_key") or form_token()
     if action == "filed":
-        if not confirmed():
-            return confirm_page(
-                title=f"Mark {count} filed on {formats.day(on)}?",
-                message="Each draft request gets a “Filed” event on that date, and its deadlines and reminders "
-                        "start from it. Requests already filed are left as they are.",
-                button="Mark them filed", cancel_url=back, danger=False)
-        if len(ids) > campaigns.BULK_NOW:
-            campaigns.start_mark_filed(db, campaign_id, ids, on, batch=batch, actor=actor_id())
-            flash(f"Marking {count} filed on {formats.day(on)} in the background; this page shows when it is done.")
-            return redirect(back, code=303)
+        return _bulk_filed(db, campaign_id, ids, on, count, back)
+    if action == "letters":
+        return _bulk_letters(db, campaign_id, ids, count, back)
+    if action == "email":
+        return _bulk_email(db, campaign_id, ids, count, back, whole=form.get("all") == "1" and not any(filters.values()))
+    flash("Choose what to do with the chosen requests.")
+    return redirect(back, code=303)
+
+
+def _bulk_filed(db, campaign_id, ids, on, count, back):
+    if not confirmed():
+        return confirm_page(
+            title=f"Mark {count} filed on {formats.day(on)}?",
+            message="Each draft request gets a “Filed” event on that date, and its deadlines and reminders "
+                    "start from it. Requests already filed are left as they are.",
+            button="Mark them filed", cancel_url=back, danger=False)
+    # The form's key names the batch: Back and confirm again files nothing twice.
+    batch = request.form.get("form_key") or form_token()
+    if len(ids) > campaigns.BULK_NOW:
+        campaigns.start_mark_filed(db, campaign_id, ids, on, batch=batch, actor=actor_id())
+        flash(f"Marking {count} filed on {formats.day(on)} in the background; this page shows when it is done.")
+    else:
         result = campaigns.mark_filed(db, campaign_id, ids, on, batch=batch, actor=actor_id(),
                                       config=instance().config)
         flash(campaigns.filed_report(result))
+    return redirect(back, code=303)
+
+
+def _bulk_letters(db, campaign_id, ids, count, back):
+    missing = campaigns.requests_without_letters(db, campaign_id, ids)
+    if not confirmed():
+        have = f"{len(missing):,} {'has' if len(missing) == 1 else 'have'}"
+        return confirm_page(
+            title="Make the missing letters?",
+            message=(f"Of the {count} chosen, {have} no letter yet. The campaign's letter run makes the letters "
+                     "still missing (PDF and DOCX) in the background; letters already made are kept."),
+            button="Make the letters", cancel_url=back, danger=False)
+    before = campaigns.current_job(db, campaign_id)
+    job_id = campaigns.start(db, campaign_id, actor=actor_id())
+    if before is not None and before["id"] == job_id:
+        flash("This campaign's letters are already being made.")
+    else:
+        flash(f"Making the letters of {formats.plural(len(missing), 'request', 'requests')} that had none; "
+              "this page shows the progress.")
+    return redirect(back, code=303)
+
+
+def _bulk_email(db, campaign_id, ids, count, back, *, whole: bool):
+    config = instance().config
+    if not mail.is_configured(config):
+        flash("E-mail is not set up, so requests cannot be sent from here.")
         return redirect(back, code=303)
-    if action == "letters":
-        missing = campaigns.requests_without_letters(db, campaign_id, ids)
-        if not confirmed():
-            have = f"{len(missing):,} {'has' if len(missing) == 1 else 'have'}"
-            return confirm_page(
-                title="Make the missing letters?",
-                message=(f"Of the {count} chosen, {have} no letter yet. The campaign's letter run makes the letters "
-                         "still missing (PDF and DOCX) in the background; letters already made are kept."),
-                button="Make the letters", cancel_url=back, danger=False)
-        before = campaigns.current_job(db, campaign_id)
-        job_id = campaigns.start(db, campaign_id, actor=actor_id())
-        if before is not None and before["id"] == job_id:
-            flash("This campaign's letters are already being made.")
-        else:
-            flash(f"Making the letters of {formats.plural(len(missing), 'request', 'requests')} that had none; "
-                  "this page shows the progress.")
-        return redirect(back, code=303)
-    if action == "email":
-        config = instance().config
-        if not mail.is_configured(config):
-            flash("E-mail is not set up, so requests cannot be sent from here.")
-            return redirect(back, code=303)
-        whole = form.get("all") == "1" and not any(filters.values())
+    if not confirmed():
         found = campaign_send.plan(db, campaign_id, ids)
-        if not confirmed():
-            parts = [f"{formats.plural(len(found['to_send']), 'letter goes', 'letters go')} by e-mail to the "
-                     "agencies' records addresses; each request is marked filed when the mail server accepts it."]
-            if found["already"]:
-                were = "was" if found["already"] == 1 else "were"
-                parts.append(f"{found['already']:,} {were} already filed or sent and {'is' if were == 'was' else 'are'} "
-                             "left out.")
-            if found["other_way"]:
-                parts.append(f"{formats.plural(len(found['other_way']), 'agency has', 'agencies have')} no working "
-                             "e-mail address: send those by portal or mail.")
-            return confirm_page(title=f"Send {count} by e-mail?", message=" ".join(parts), button="Send them",
-                                cancel_url=back, danger=False)
-        try:
-            result = campaign_send.queue(db, campaign_id, ids, config, whole_campaign=whole, actor=actor_id())
-        except (errors.Invalid, errors.Conflict) as e:
-            flash(str(e))
-            return redirect(back, code=303)
-        text = f"Sending {formats.plural(result['queued'], 'request', 'requests')} by e-mail"
-        extra = []
-        if result["already"]:
-            extra.append(f"{result['already']:,} {'was' if result['already'] == 1 else 'were'} already filed or sent")
-        if result["other_way"]:
-            n = len(result["other_way"])
-            extra.append(f"{n:,} {'needs' if n == 1 else 'need'} the portal or the post")
-        flash(text + ("; " + "; ".join(extra) if extra else "") + ".")
-        return redirect(back, code=303)
-    flash("Choose what to do with the chosen requests.")
+        return confirm_page(title=f"Send {count} by e-mail?", message=campaign_send.confirm_text(found),
+                            button="Send them", cancel_url=back, danger=False)
+    try:
+        result = campaign_send.queue(db, campaign_id, ids, config, whole_campaign=whole, actor=actor_id())
+    except (errors.Invalid, errors.Conflict) as e:
+        flash(str(e))
+    else:
+        flash(campaign_send.report(result))
     return redirect(back, code=303)
 
 
