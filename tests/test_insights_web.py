@@ -3,7 +3,7 @@ import re
 
 import pytest
 
-from foia import agencies, campaigns, create_app, requests, stats
+from foia import agencies, campaigns, create_app, jobs, requests, stats
 from foia import db as db_module
 from foia.web import insights
 
@@ -138,3 +138,13 @@ def test_calendar_month_page(iclient, db):
     october = iclient.get("/calendar/month?month=2026-10").get_data(as_text=True)
     assert 'href="/calendar/month">This month</a>' in october and 'aria-current="date"' not in october
     assert iclient.get("/calendar/month?month=2026-13").status_code == 422
+
+
+def test_dashboard_of_a_large_instance_before_its_figures_are_counted(iclient, db, monkeypatch):
+    ca = _agency(db, "Fresno Police Department", "CA")
+    requests.create_request(db, agency_id=ca, title="Ring MOU", filed_on="2026-09-10")
+    monkeypatch.setattr(stats, "INLINE_LIMIT", 0)  # as if it had more requests than a page may count
+    html = iclient.get("/").get_data(as_text=True)
+    assert "1 request, 1 open." in html and 'role="img"' not in html
+    assert "The charts appear once the figures are counted" in html
+    assert jobs.latest(db, "stats.refresh")["state"] == "queued"
