@@ -28,7 +28,7 @@ def test_agency_letter_account_jobs_and_mail_pages_fit_and_speak_plainly(page, d
     db["agencies"].update(agency["id"], {"records_email": "records@lapd.example"})
     mail_store.ensure_schema(db)
     mail_store.flag_broken(db, "records@lapd.example", None, "550 no such user")
-    ingest.ingest(db, filestore.LocalStore(demo.config["FILES_DIR"]),
+    filed = ingest.ingest(db, filestore.LocalStore(demo.config["FILES_DIR"]),
                   message(frm="Neighbour <n@example.net>", subject="About the Ring agreement", body="Is this yours?"),
                   config=demo.config)
     jobs.enqueue(db, "no.such.kind", {}, max_attempts=1)
@@ -47,10 +47,9 @@ def test_agency_letter_account_jobs_and_mail_pages_fit_and_speak_plainly(page, d
     assert page.locator("main .field-error").count() == 4
     pagecheck.check(page, screenshot="agency-form-errors")
 
-    # The agency list: kinds by their labels, its table in its own scroll box.
+    # The agency list: kinds by their labels (its layout is checked with every page's).
     page.goto(page.base + "/agencies/")
     assert "Police department" in page.locator("main table").inner_text()
-    pagecheck.check(page, screenshot="agencies")
 
     # The agency page: its record with a chart, the bounce, dates in words.
     page.goto(page.base + f"/agencies/{agency['id']}")
@@ -69,7 +68,7 @@ def test_agency_letter_account_jobs_and_mail_pages_fit_and_speak_plainly(page, d
     page.click("main form.letter-form button[type=submit]")
     page.wait_for_url("**/letters/preview?**")
     assert page.locator("h1").inner_text() == "Preview: Initial request: Ring partnership records"
-    pagecheck.check(page, screenshot="letter-preview")
+    pagecheck.check(page)
 
     # Users, the audit log, the account: roles, actions and times in words.
     page.goto(page.base + "/admin/users")
@@ -79,10 +78,9 @@ def test_agency_letter_account_jobs_and_mail_pages_fit_and_speak_plainly(page, d
     audit = page.locator("main").inner_text()
     assert "Signed in" in audit and "login" not in audit.split("What happened")[-1].split("\n")[0]
     assert page.locator("main .table-scroll[role=region][tabindex='0']").count() == 1
-    pagecheck.check(page, screenshot="audit")
+    pagecheck.check(page)
     page.goto(page.base + "/account")
     assert "Admin: can change everything" in page.locator("main").inner_text()
-    pagecheck.check(page)
 
     # Jobs and mail: states and times in words.
     page.goto(page.base + "/jobs/")
@@ -95,3 +93,16 @@ def test_agency_letter_account_jobs_and_mail_pages_fit_and_speak_plainly(page, d
     assert "About the Ring agreement" in inbox and "Mail to records@lapd.example bounced on" in inbox
     assert not re.search(r"\d{4}-\d{2}-\d{2}", inbox)
     pagecheck.check(page, screenshot="mail-inbox")
+    page.goto(page.base + f"/mail/{filed.id}")
+    assert not re.search(r"\d{4}-\d{2}-\d{2}T", page.locator("main dl").inner_text())
+    pagecheck.check(page, screenshot="mail-message")
+
+    # The import page: each refused line with the column and what to fix.
+    page.goto(page.base + "/agencies/import")
+    page.set_input_files("main input[type=file]", files=[{
+        "name": "agencies.csv", "mimeType": "text/csv",
+        "buffer": b"Name,State,Email\nNew Town PD,CA,\nOld Town PD,QQ,not-an-email\n"}])
+    page.click("main form button[type=submit]")
+    report = page.locator("main section").inner_text()
+    assert "1 imported" in report and "State: \u201cQQ\u201d is not a state we know" in report
+    pagecheck.check(page, screenshot="agency-import")
