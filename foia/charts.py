@@ -278,6 +278,11 @@ def us_map(chart_id: str, title: str, values: dict[str, tuple[str, str]], legend
 
 # -- an agency's record ---------------------------------------------------------------------------------
 
+def _days(value: float) -> str:
+    """7.5 → "7.5 days", 1 → "1 day" (medians can fall between two whole days)."""
+    return f"{value:g} day" + ("" if value == 1 else "s")
+
+
 def record_chart(chart_id: str, record, *, title: str | None = None) -> Chart:
     """A small chart of a record's outcomes (a :class:`foia.stats.Record`, e.g. ``stats.agency_record``):
     one bar per status its requests are in, the median days in its description."""
@@ -285,8 +290,8 @@ def record_chart(chart_id: str, record, *, title: str | None = None) -> Chart:
     items = [(lifecycle.STATUSES.get(status, status.replace("_", " ")), n) for status, n in record.outcomes.items()]
     facts = []
     if record.median_days_to_response is not None:
-        facts.append(f"median {record.median_days_to_response:g} days to a first response")
+        facts.append(f"median {_days(record.median_days_to_response)} to a first response")
     if record.median_days_to_release is not None:
-        facts.append(f"median {record.median_days_to_release:g} days to a release")
+        facts.append(f"median {_days(record.median_days_to_release)} to a release")
     note = ("; ".join(facts) + ".").capitalize() if facts else ""
     return bar_chart(chart_id, title, items, note=note, label_width=160)

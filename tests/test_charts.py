@@ -109,3 +109,9 @@ def test_bar_chart_of_shares_scales_to_a_hundred_and_writes_percent():
     root = ET.fromstring(str(chart.svg))
     assert [int(r.get("width")) for r in root.iter(f"{SVG}rect")] == [75, 150]
     assert "50%" in [t.text for t in root.iter(f"{SVG}text")] and chart.rows[1] == ["Fresno", "50%"]
+
+
+def test_record_chart_says_one_day():
+    record = stats.Record(key="1", label="Austin Police Department", requests=1, median_days_to_response=1,
+                          outcomes={"acknowledged": 1})
+    assert "Median 1 day to a first response." in charts.record_chart("a", record).description
