@@ -20,6 +20,7 @@ from . import events as event_kinds
 from .db import loads, transaction
 
 METHODS = event_kinds.METHODS
+METHOD_LABELS = {"email": "E-mail", "portal": "Portal", "mail": "Post", "fax": "Fax"}
 MAX_TITLE = 300
 MAX_ID = 2**63 - 1  # the largest SQLite integer: a row id above it is no row
 MAX_TEXT = 20000
@@ -89,7 +90,8 @@ def _agency_id(db, value) -> int:
 
 def _method(value) -> str:
     if not isinstance(value, str) or value not in METHODS:
-        raise errors.Invalid("method", f"Choose how the request is sent: {', '.join(METHODS)}.")
+        raise errors.Invalid("method", "Choose how the request is sent: by e-mail, through the agency's portal, "
+                                       "by post or by fax.")
     return value
 
 

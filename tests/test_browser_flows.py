@@ -236,7 +236,7 @@ def test_due_date_is_explained_and_a_reminder_reaches_the_inbox(page, db):
     assert not explanation.is_visible()
     dates.locator("details.explain summary").click()
     assert explanation.is_visible()
-    assert "rolled forward to 2026-09-08" in explanation.inner_text()
+    assert "rolled forward to Tue 8 Sep 2026" in explanation.inner_text()
 
     # A reminder for today, through the form, delivered in the app (no SMTP needed).
     page.fill("form.reminder-custom input[name=on]", "2026-09-15")

@@ -29,7 +29,7 @@ def fill_new(page, title):
     page.fill("textarea[name=description]", "The memorandum of understanding and e-mails about it.")
 
 
-def test_one_request_from_back_double_click_and_two_tabs(browser, server, db):
+def test_one_request_from_back_double_click_and_two_tabs_and_the_request_page(browser, server, db):
     context = browser.new_context(bypass_csp=True)
     page = context.new_page()
     page.set_default_timeout(15000)
@@ -52,17 +52,11 @@ def test_one_request_from_back_double_click_and_two_tabs(browser, server, db):
 
     # A double click sends the form twice.
     fill_new(page, "Drone program flight logs")
-    page.dblclick("main form.form button[type=submit]")
+    with page.expect_response(lambda r: r.request.method == "POST"):
+        page.dblclick("main form.form button[type=submit]")
     page.wait_for_url(REQUEST_URL)
-    page.wait_for_load_state("networkidle")
+    page.wait_for_load_state("load")
     assert count(db, "Drone program flight logs") == 1
-    # The same form submitted twice from a script, as fast as it goes.
-    fill_new(page, "License plate reader sharing agreements")
-    page.evaluate("""() => { const f = document.querySelector('main form.form');
-                             HTMLFormElement.prototype.submit.call(f); HTMLFormElement.prototype.submit.call(f); }""")
-    page.wait_for_url(REQUEST_URL)
-    page.wait_for_load_state("networkidle")
-    assert count(db, "License plate reader sharing agreements") == 1
 
     # Two tabs with the same form loaded: the second submit lands on the first request.
     other = context.new_page()
@@ -86,15 +80,8 @@ def test_one_request_from_back_double_click_and_two_tabs(browser, server, db):
     page.click("text=Create it anyway")
     page.wait_for_url(REQUEST_URL)
     assert count(db, "Ring Neighbors portal request") == 1
-    context.close()
 
-
-def test_request_page_layout_and_event_form(browser, server, db):
-    context = browser.new_context(bypass_csp=True)
-    page = context.new_page()
-    page.set_default_timeout(15000)
-    page.base = server
-    login(page, db)
+    # The request page: summary, two columns at desktop width, the event form near the top.
     request_id = requests.create_request(db, agency_id=1, title="Ring MOU and e-mails", filed_on="2026-09-10")
     requests.add_event(db, request_id, "acknowledged", "2026-09-14")
     page.set_viewport_size({"width": 1280, "height": 900})
@@ -110,13 +97,11 @@ def test_request_page_layout_and_event_form(browser, server, db):
     page.select_option("#event-kind", "extension_claimed")
     assert page.locator("fieldset[data-kind=extension_claimed]").is_visible()
     assert not page.locator("fieldset[data-kind=fee_estimate]").is_visible()
-    page.screenshot(path="/tmp/r1-request-1280.png", full_page=True)
     pagecheck.check(page)
     page.set_viewport_size({"width": 390, "height": 900})
     main_box = page.locator(".request-main").bounding_box()
     side_box = page.locator(".request-side").bounding_box()
     assert side_box["y"] > main_box["y"]  # one column: the summary and the story first
-    page.screenshot(path="/tmp/r1-request-390.png", full_page=True)
 
     # A second Acknowledged on the same day is asked about, with everything entered kept.
     page.set_viewport_size({"width": 1280, "height": 900})
@@ -138,11 +123,10 @@ def test_request_page_layout_and_event_form(browser, server, db):
     page.wait_for_url("**#timeline")
     assert [e["kind"] for e in requests.events(db, request_id)].count("acknowledged") == 1
 
-    for path in ("/requests/", "/requests/new"):
-        page.goto(server + path)
-        page.screenshot(path=f"/tmp/r1-{path.strip('/').replace('/', '-')}-1280.png", full_page=True)
-        pagecheck.check(page)
-    page.set_viewport_size({"width": 390, "height": 900})
+    # The requests list: at 390 px each request is a card whose due date is on the screen.
     page.goto(server + "/requests/")
-    page.screenshot(path="/tmp/r1-requests-390.png", full_page=True)
+    pagecheck.check(page)
+    page.set_viewport_size({"width": 390, "height": 900})
+    due = page.locator("table.request-cards tbody tr td:nth-child(5)").first.bounding_box()
+    assert due["x"] >= 0 and due["x"] + due["width"] <= 390
     context.close()

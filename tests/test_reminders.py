@@ -648,7 +648,7 @@ def test_request_dates_page_and_reminder_forms(web, client, ddb):
     request_id = due_request(ddb, admin_id(ddb))
     page = client.get(f"/requests/{request_id}/dates").get_data(as_text=True)
     assert "Legal due date" in page and "2026-09-15" in page
-    assert "How these dates were counted" in page and "Skipped 2026-09-12 Saturday." in page
+    assert "How these dates were counted" in page and "Skipped Sat 12 Sep 2026." in page
     assert "Response due soon" in page
     assert client.get("/requests/9999/dates").status_code == 404
 

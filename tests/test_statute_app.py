@@ -64,7 +64,7 @@ def test_washington_estimate_is_the_operative_date(client, db):
 
     html = page(client, f"/requests/{request_id}")
     assert "Operative due date" in html and "2027-01-15" in html
-    assert "The agency's date" in html and "Operative due date 2027-01-15" in html
+    assert "The agency's date" in html and "Operative due date Fri 15 Jan 2027" in html
 
 
 def test_pennsylvania_denial_appeal_box_and_reminder(client, db):

@@ -1,6 +1,7 @@
 """Deadlines and reminders on the web: the notifications inbox, the calendar feed, the reminder
 settings, and the reminders section of a request page. Thin views over deadlines/reminders/ics."""
 import datetime as dt
+import re
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -254,6 +255,25 @@ def delete(request_id, reminder_id):
     else:
         flash("Reminder removed.")
     return _back(_request_page(request_id))
+
+
+_ISO_DAY = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b(?: (Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b)?")
+
+
+_COUNT = re.compile(r"\b(\d+) (\w+ )?day\(s\)")
+
+
+@bp.app_template_filter("in_words")
+def in_words(text: str) -> str:
+    """An explanation line of the deadline engine for people: its ISO dates as words
+    ("2026-09-12 Saturday" -> "Sat 12 Sep 2026") and its counts with the right plural
+    ("1 day(s)" -> "1 day", "45 business day(s)" -> "45 business days")."""
+    def words(match):
+        if match.group(2) and formats.day(match.group(1)).split(" ", 1)[0] != match.group(2)[:3]:
+            return f"{formats.day(match.group(1))} {match.group(2)}"
+        return formats.day(match.group(1))
+    text = _COUNT.sub(lambda m: formats.plural(int(m.group(1)), (m.group(2) or "") + "day"), text or "")
+    return _ISO_DAY.sub(words, text)
 
 
 @bp.app_template_filter("weekday")

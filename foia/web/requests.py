@@ -4,6 +4,7 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from markupsafe import Markup
 
 from .. import agencies, deadlines, errors, events, formats, laws, letters, lifecycle, requests
+from .deadlines import in_words
 from . import actor_id, confirm_page, confirmed, form_token, get_db, instance, named_sections, page_number, parse_id
 
 bp = Blueprint("requests", __name__, url_prefix="/requests")
@@ -96,7 +97,7 @@ def new():
     else:
         form_key = _new_request_key(db)
     return render_template("requests/new.html", values=values, errors=errors_found, agencies=_agency_choices(db),
-                           methods=requests.METHODS, similar=similar, form_key=form_key), (
+                           methods=requests.METHOD_LABELS, similar=similar, form_key=form_key), (
         400 if errors_found else 409 if similar else 200)
 
 
@@ -136,7 +137,7 @@ def reason_line(line: str) -> str:
     head, sep, rest = line.partition(": ")
     if sep and ISO_DATE.search(head) and rest:
         line = rest[:1].upper() + rest[1:]
-    return ISO_DATE.sub(lambda m: formats.day(m.group(1)), line)
+    return in_words(line)
 
 
 def _summary(db, row) -> dict:
@@ -172,7 +173,7 @@ def _show(request_id, *, event_values=None, event_errors=None, status=200, dupli
         requester_state=letters.requester(db).get("residence", ""),
         next_kinds=next_kinds, kind_fields={kind: events.fields(kind) for kind in next_kinds},
         event_values=values, event_errors=event_errors or {}, event_details=event_details,
-        main_sections=main_sections, side_sections=side_sections, duplicate=duplicate,
+        method_labels=requests.METHOD_LABELS, main_sections=main_sections, side_sections=side_sections, duplicate=duplicate,
         **_summary(db, row),
     ), status
 
@@ -237,5 +238,5 @@ def edit(request_id):
             row = dict(row, **values)
         else:
             return redirect(url_for(".show", request_id=request_id), code=303)
-    return render_template("requests/edit.html", values=row, errors=errors_found, methods=requests.METHODS), (
+    return render_template("requests/edit.html", values=row, errors=errors_found, methods=requests.METHOD_LABELS), (
         400 if errors_found else 200)
