@@ -34,6 +34,9 @@ class Chart:
     svg: Markup
     headers: list[str] = field(default_factory=list)
     rows: list[list[str]] = field(default_factory=list)
+    # (fill, pattern fill or "", words) per category, shown as an HTML key under the chart
+    # (readable at a phone's width, where text inside a scaled-down map is not).
+    legend: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 def _open(chart_id: str, title: str, description: str, width: int, height: int, kind: str = "") -> str:
@@ -206,13 +209,11 @@ def us_map(chart_id: str, title: str, values: dict[str, tuple[str, str]], legend
     styles = styles or STYLES
     names = names or {}
     shapes = outlines()
-    box_x, box, map_w = 990, 30, 975
-    legend_top = 620
-    per_row = 2
-    height = legend_top + 40 * (-(-(len(legend) + 1) // per_row)) + 10
-    width = box_x + box + 70
+    box_x, box = 990, 30
+    width, height = box_x + box + 70, 612
     description = ("Map of the United States, one shape per state (small eastern states and federal agencies "
-                   "in boxes on the right); the table beside it gives each state's figure.")
+                   "in boxes on the right), each hatched or dotted by its category as the key under it "
+                   "says; the table beside it gives each state's figure.")
     parts = [_open(chart_id, title, description, width, height, "map"), _map_patterns(chart_id)]
 
     def style(code):
@@ -262,18 +263,13 @@ def us_map(chart_id: str, title: str, values: dict[str, tuple[str, str]], legend
                  f'{_halo(text_colour)} font-size="16" font-weight="bold">US</text>'
                  f'<text x="{box_x - 5 + box / 2}" y="{y + box + 24}" text-anchor="middle" fill="{INK}" '
                  f'font-size="13">federal</text></g>')
-    # The legend, two to a row, under the map; the last entry is the light "absent" style.
-    entries = [(styles[c][0], styles[c][1], words) for c, words in legend.items()] + [(ABSENT, "none", absent)]
-    column_w = map_w // per_row
-    for i, (fill, pattern, words) in enumerate(entries):
-        x, y = (i % per_row) * column_w, legend_top + (i // per_row) * 40
-        parts.append(f'<rect x="{x}" y="{y}" width="30" height="30" fill="{fill}" stroke="{ABSENT_EDGE}"/>')
-        if pattern != "none":
-            parts.append(f'<rect x="{x}" y="{y}" width="30" height="30" fill="url(#{chart_id}-{pattern})"/>')
-        parts.append(f'<text x="{x + 40}" y="{y + 22}" fill="{INK}" font-size="20">{escape(words)}</text>')
+    # The key: every category, then the light "absent" style.
+    key = [(styles[c][0], "" if styles[c][1] == "none" else f"url(#{chart_id}-{styles[c][1]})", words)
+           for c, words in legend.items()] + [(ABSENT, "", absent)]
     parts.append("</svg>")
     rows = [[names.get(code, code), legend.get(values[code][0], ""), values[code][1]] for code in sorted(values)]
-    return Chart(chart_id, title, description, Markup("".join(parts)), ["Jurisdiction", "Category", "Figure"], rows)
+    return Chart(chart_id, title, description, Markup("".join(parts)), ["Jurisdiction", "Category", "Figure"], rows,
+                 legend=key)
 
 
 # -- an agency's record ---------------------------------------------------------------------------------

@@ -85,7 +85,8 @@ def test_us_map_draws_each_state_once_labelled_and_patterned():
     assert [t.text for t in groups["RI"].iter(f"{SVG}text")] == ["RI"]  # a small state: labelled in its box
     labels = [t.text for t in root.iter(f"{SVG}text")]
     assert all(code in labels for code in NAMES)
-    assert {"Overdue", "Answered", "Not in this campaign"} <= set(labels)  # the legend
+    assert chart.legend[:2] == [("#a4161a", "url(#c-stripes)", "Overdue"), ("#1f5f8b", "url(#c-dots)", "Waiting for an answer")]
+    assert chart.legend[-1] == (charts.ABSENT, "", "Not in this campaign")  # the key, shown under the map
     assert chart.rows[0] == ["Illinois", "Overdue", "2 overdue"]
     for fill, _ in charts.CAMPAIGN_STYLES.values():
         assert _contrast(fill, "#ffffff") >= 4.5
