@@ -148,3 +148,10 @@ def test_dashboard_of_a_large_instance_before_its_figures_are_counted(iclient, d
     assert "1 request, 1 open." in html and 'role="img"' not in html
     assert "The charts appear once the figures are counted" in html
     assert jobs.latest(db, "stats.refresh")["state"] == "queued"
+
+
+def test_dashboard_and_insights_of_a_new_instance(iclient):
+    html = iclient.get("/").get_data(as_text=True)
+    assert "0 requests, 0 open." in html and 'role="img"' not in html and "No activity yet." in html
+    insights_page = iclient.get("/insights").get_data(as_text=True)
+    assert "No figures yet: they appear once there are requests." in insights_page and 'role="img"' not in insights_page

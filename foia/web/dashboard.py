@@ -13,7 +13,7 @@ bp = Blueprint("dashboard", __name__)
 def index():
     db = get_db()
     shown = stats.current(db, instance().today())
-    figures = shown["figures"]
+    figures = shown["figures"] if shown["figures"] and shown["figures"]["overall"].requests else None
     # The kept figures when there are any; a large instance's first look, before the job has
     # counted, reads the counts from the status index instead.
     counts = figures["overall"].outcomes if figures else requests.status_counts(db)
