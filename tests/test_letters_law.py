@@ -1,8 +1,10 @@
 """Letters in each statute's own terms: duty, fees, consequence, residency, and the appeal to the
 right body, read back from the PDF (pypdf) and the DOCX (python-docx)."""
+import io
+
 import pytest
 
-from foia import laws, letters, requests
+from foia import documents, laws, letters, requests
 from tests.test_letters import (DAY, REQUESTER, assert_same_paragraphs, both, docx_text, flat, ldb,  # noqa: F401
                                 make_request, pdf_text, wclient, web)
 
@@ -229,3 +231,16 @@ def test_requester_state_of_residence_is_saved_and_checked(wclient, ldb):
     assert b'value="Pennsylvania"' in bad.data
     ok = wclient.post("/settings/requester", data=dict(REQUESTER, residence="pa"))
     assert ok.status_code == 303 and letters.requester(ldb)["residence"] == "PA"
+
+
+def test_the_agencys_decision_is_enclosed_while_stored_and_not_once_removed(ldb, app):
+    files = app.extensions["foia"].store
+    request_id = make_request(ldb, "PA", tracking_number="R-9", filed_on="2026-08-03")
+    event_id = requests.add_event(ldb, request_id, "denied", "2026-09-01", data={"reason": "The records are exempt."})
+    doc = documents.add_document(ldb, files, request_id, io.BytesIO(b"Your request is denied."), "denial.txt",
+                                 event_id=event_id)
+    decision = [e for e in letters.build_context(ldb, request_id, today=DAY)["enclosures"] if e["what"] == "decision"]
+    assert decision[0]["stored"] is True and decision[0]["document_id"] == doc.id
+    documents.remove(ldb, doc.id)
+    decision = [e for e in letters.build_context(ldb, request_id, today=DAY)["enclosures"] if e["what"] == "decision"]
+    assert decision[0]["stored"] is False and decision[0]["document_id"] is None

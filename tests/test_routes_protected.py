@@ -26,6 +26,8 @@ EXPECTED_PUBLIC = {
     "documents.archive",  # published documents only
     "documents.archive_download",
     "deadlines.feed",  # secret-token calendar feed
+    "documents.public_document",  # published, not removed, documents only
+    "campaigns.public_page",  # campaigns marked public only
 }
 # State-changing routes a viewer may use: they touch only the viewer's own things.
 EXPECTED_SELF_SERVICE = {

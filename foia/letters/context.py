@@ -161,7 +161,7 @@ def _enclosures(db, request: dict, denial: dict | None, denial_event: dict | Non
         items.append({"what": "decision", "text": "a note that no response was received",
                       "stored": True, "document_id": None})
     elif denial:
-        documents = list(db.query("SELECT id FROM documents WHERE request_id = ? AND event_id = ? ORDER BY id",
+        documents = list(db.query("SELECT id FROM documents WHERE request_id = ? AND event_id = ? AND deleted_at IS NULL ORDER BY id",
                                   [request["id"], denial_event["id"]])) if denial_event else []
         items.append({"what": "decision",
                       "text": f"the {agency['name']}'s response of {date_words(dt.date.fromisoformat(denial['date']))}",
