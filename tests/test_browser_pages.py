@@ -24,6 +24,7 @@ from foia import accounts, agencies, campaigns, clock, ics, jobs, requests
 from foia.correspondence import ingest as mail_ingest
 from foia.documents import catalog
 from foia.documents import ingest as documents_ingest
+from foia.letters import storage as letter_storage
 from foia.web import auth
 
 pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed")
@@ -115,12 +116,12 @@ def samples(server, demo, db):
     filed = mail_ingest.ingest(db, instance.store, _mail(REQUEST_TITLE), config=instance.config)
     message_row = filed.id
     job_id = jobs.enqueue(db, "recompute.all", {})
-    letter_row = db.execute("SELECT id FROM letters ORDER BY id LIMIT 1").fetchone()
+    letter = letter_storage.generate(db, request_id, "docx", instance.store, folder=instance.letter_templates)
     accounts.create_user(db, VIEWER_EMAIL, ADMIN_PASSWORD, "viewer")
     _ensure_admin(db)
     return {
         "request": request_id, "agency": agency_id, "campaign": campaign_id, "document": doc_id,
-        "message": message_row, "job": job_id, "letter": letter_row[0] if letter_row else None,
+        "message": message_row, "job": job_id, "letter": letter["id"],
         "calendar_token": ics.token(db),
     }
 
