@@ -624,7 +624,7 @@ def test_inbox_pages(web, client, ddb):
     reminders.dispatch_due(ddb, T("2026-09-15T09:00:00"), config={})
     assert reminders.unread_count(ddb, owner) == 2
     page = client.get("/notifications").get_data(as_text=True)
-    assert "Response due 2026-09-15: Ring partnership records" in page
+    assert "Response due Tue 15 Sep 2026: Ring partnership records" in page
     assert "Response due today: Ring partnership records" in page
     assert f"/requests/{request_id}" in page
     with web.test_request_context():

@@ -276,6 +276,16 @@ def in_words(text: str) -> str:
     return _ISO_DAY.sub(words, text)
 
 
+@bp.app_template_filter("reason_line")
+def reason_line(line: str) -> str:
+    """An explanation line as the one-line reason shown beside a date: without its leading
+    "Operative due date 2026-09-21: " (the date is shown already), in words (:func:`in_words`)."""
+    head, sep, rest = (line or "").partition(": ")
+    if sep and _ISO_DAY.search(head) and rest:
+        line = rest[:1].upper() + rest[1:]
+    return in_words(line)
+
+
 @bp.app_template_filter("weekday")
 def weekday(day) -> str:
     if isinstance(day, str):

@@ -1,10 +1,8 @@
-import re
-
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from markupsafe import Markup
 
 from .. import agencies, deadlines, errors, events, formats, laws, letters, lifecycle, requests
-from .deadlines import in_words
+from .deadlines import reason_line
 from . import actor_id, confirm_page, confirmed, form_token, get_db, instance, named_sections, page_number, parse_id
 
 bp = Blueprint("requests", __name__, url_prefix="/requests")
@@ -126,18 +124,6 @@ def event_details(event) -> list[tuple[str, Markup]]:
             text = Markup.escape(spec.display(value).replace("_", " "))
         found.append((spec.label, text))
     return found
-
-
-ISO_DATE = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")
-
-
-def reason_line(line: str) -> str:
-    """An explanation line of the engine as the summary's one-line reason: without the leading
-    "Operative due date 2026-09-21: " (the summary shows the date) and with dates in words."""
-    head, sep, rest = line.partition(": ")
-    if sep and ISO_DATE.search(head) and rest:
-        line = rest[:1].upper() + rest[1:]
-    return in_words(line)
 
 
 def _summary(db, row) -> dict:
