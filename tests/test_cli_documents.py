@@ -1,4 +1,4 @@
-"""The document commands: documents add/list/show/type/publish, search, verify, export bagit."""
+"""The document commands: documents add/list/show/type/publish/remove/restore, search, verify, export bagit."""
 import io
 import json
 import os
@@ -30,10 +30,10 @@ def pdf(tmp_path):
 def test_add_pdf_then_find_it_by_a_word_inside(runner, request_id, pdf):
     result = runner("documents", "add", request_id, pdf)
     assert result.exit_code == 0, result.output
-    assert "added: document 1 Neighbors MOU.pdf (application/pdf" in result.output and "1 pages" in result.output
+    assert "added: document 1 Neighbors MOU.pdf (application/pdf" in result.output and "1 page)" in result.output
     found = runner("search", "axolotl")
     assert found.exit_code == 0
-    assert "1 document(s)" in found.output and "Springfield Police Department, OR" in found.output
+    assert "1 document" in found.output and "Springfield Police Department, OR" in found.output
     data = json.loads(runner("search", "axolotl", "--json").output)
     assert data["total"] == 1 and data["hits"][0]["filename"] == "Neighbors MOU.pdf"
     assert ["axolotl", True] in data["hits"][0]["snippet_parts"]
@@ -46,7 +46,7 @@ def test_add_reports_bad_files_and_keeps_good_ones(runner, request_id, pdf, tmp_
     empty.write_bytes(b"")
     result = runner("documents", "add", request_id, empty, pdf)
     assert result.exit_code == 1
-    assert "empty.txt is empty (0 bytes)" in result.output and "1 of 2 file(s) not added" in result.output
+    assert "empty.txt is empty (0 bytes)" in result.output and "1 of 2 files not added" in result.output
     assert "added: document 1" in result.output
     again = runner("documents", "add", request_id, pdf)
     assert again.exit_code == 0 and "already attached: document 1" in again.output
@@ -72,7 +72,7 @@ def test_add_with_event_and_type_then_list_show_publish(runner, request_id, pdf,
 def test_verify_catches_a_flipped_byte(runner, request_id, pdf, instance, db):
     runner("documents", "add", request_id, pdf)
     ok = runner("verify")
-    assert ok.exit_code == 0 and "OK: 1 stored file(s)" in ok.output
+    assert ok.exit_code == 0 and "OK: 1 stored file" in ok.output
     path = LocalStore(instance / "files").path(documents.get(db, 1)["sha256"])
     os.chmod(path, 0o600)
     data = bytearray(path.read_bytes())
@@ -80,17 +80,17 @@ def test_verify_catches_a_flipped_byte(runner, request_id, pdf, instance, db):
     path.write_bytes(bytes(data))
     bad = runner("verify")
     assert bad.exit_code == 1
-    assert "MISMATCH" in bad.output and "(documents: 1)" in bad.output and "1 problem(s)" in bad.output
+    assert "MISMATCH" in bad.output and "(documents: 1)" in bad.output and "1 problem" in bad.output
 
 
 def test_export_bagit(runner, request_id, pdf, tmp_path):
     runner("documents", "add", request_id, pdf)
     out = tmp_path / "bag"
     result = runner("export", "bagit", out)
-    assert result.exit_code == 0 and "1 document(s), 1 request(s)" in result.output
+    assert result.exit_code == 0 and "1 document, 1 request" in result.output
     bagit.Bag(str(out)).validate()
     empty = runner("export", "bagit", tmp_path / "pub", "--published")
-    assert empty.exit_code == 0 and "0 document(s)" in empty.output
+    assert empty.exit_code == 0 and "0 documents" in empty.output
     again = runner("export", "bagit", out)
     assert again.exit_code == 1 and "not an empty folder" in again.output
 
@@ -119,7 +119,7 @@ def test_gc_removes_only_files_nothing_uses(runner, request_id, pdf, instance, d
     store = LocalStore(instance / "files")
     orphan, _ = store.put_stream(io.BytesIO(b"left by a refused upload"), 100)
     result = runner("documents", "gc")
-    assert result.exit_code == 0 and "Removed 1 unused stored file(s)." in result.output
+    assert result.exit_code == 0 and "Removed 1 unused stored file." in result.output
     assert not store.exists(orphan) and store.exists(documents.get(db, 1)["sha256"])
 
 
@@ -131,3 +131,16 @@ def test_every_document_command_has_help():
     for command in main.commands["documents"].commands.values():
         assert command.help, command.name
     assert main.commands["export"].commands["bagit"].help
+
+
+def test_remove_and_restore_a_document(runner, request_id, pdf):
+    assert runner("documents", "add", request_id, pdf).exit_code == 0
+    removed = runner("documents", "remove", 1)
+    assert removed.exit_code == 0 and "Removed 1 document (1)" in removed.output
+    assert "0 documents" in runner("search", "axolotl").output
+    assert "already removed" in runner("documents", "remove", 1).output
+    restored = runner("documents", "restore", 1)
+    assert restored.exit_code == 0 and "Restored 1 document (1)." in restored.output
+    assert "1 document" in runner("search", "axolotl").output
+    missing = runner.runner.invoke(main, ["documents", "remove", "99"])
+    assert missing.exit_code != 0 and "99" in missing.output

@@ -1,9 +1,11 @@
-"""Document commands: documents add/list/show/publish/unpublish/type/ocr/gc, search, verify, export bagit."""
+"""Document commands: documents add/list/show/publish/unpublish/type/remove/restore/ocr/gc, search, verify,
+export bagit."""
 from pathlib import Path
 
 import click
 
 from .. import documents, exports, filerefs
+from ..formats import plural
 from ..errors import FoiaError, NotFound
 from ..filestore import human_size
 from . import current_instance, echo_json, fail, main, open_db
@@ -48,10 +50,10 @@ def add(request_id, files, event_id, doc_type, received_on):
         doc = documents.get(db, added.id)
         state = "already attached" if added.duplicate else "added"
         line = f"{state}: document {doc['id']} {doc['filename']} ({doc['mime']}, {human_size(doc['size'])}"
-        line += f", {doc['pages']} pages)" if doc["pages"] else ")"
+        line += f", {plural(doc['pages'], 'page')})" if doc["pages"] else ")"
         click.echo(line)
         if added.member_ids:
-            click.echo(f"  {len(added.member_ids)} member document(s): {', '.join(map(str, added.member_ids))}")
+            click.echo(f"  {plural(len(added.member_ids), 'member document')}: {', '.join(map(str, added.member_ids))}")
         for note in added.notes if not added.duplicate else []:
             click.echo(f"  note: {note}")
         if doc["extraction_error"]:
@@ -61,7 +63,7 @@ def add(request_id, files, event_id, doc_type, received_on):
         if doc["extraction_pending"]:
             click.echo("  text: waiting to be extracted")
     if failed:
-        fail(f"{failed} of {len(files)} file(s) not added")
+        fail(f"{failed} of {plural(len(files), 'file')} not added")
 
 
 @documents_group.command("list")
@@ -136,6 +138,32 @@ def set_type(doc_id, doc_type):
     click.echo(f"document {doc_id}: {doc_type}")
 
 
+@documents_group.command("remove")
+@click.argument("doc_id", type=int)
+def remove(doc_id):
+    """Remove a document (and the files it contains): it leaves lists, search, the archive and exports.
+    Its stored file stays; `documents restore` brings it back."""
+    db, _, _ = _open()
+    removed = documents.remove(db, doc_id)
+    if not removed:
+        click.echo(f"Document {doc_id} was already removed.")
+        return
+    click.echo(f"Removed {plural(len(removed), 'document')} ({', '.join(map(str, removed))}); "
+               f"`foia documents restore {doc_id}` brings {'it' if len(removed) == 1 else 'them'} back.")
+
+
+@documents_group.command("restore")
+@click.argument("doc_id", type=int)
+def restore(doc_id):
+    """Bring back a removed document (and what its removal took along)."""
+    db, _, _ = _open()
+    restored = documents.restore(db, doc_id)
+    if not restored:
+        click.echo(f"Document {doc_id} is not removed.")
+        return
+    click.echo(f"Restored {plural(len(restored), 'document')} ({', '.join(map(str, restored))}).")
+
+
 @documents_group.command("ocr")
 @click.argument("doc_ids", nargs=-1, type=int)
 @click.option("--wait", is_flag=True, help="Read the text now and wait for it, instead of queueing a job.")
@@ -162,7 +190,7 @@ def ocr(doc_ids, wait):
             else:
                 click.echo(f"document {doc_id}: OCR queued as job {job_id}")
     if failed:
-        fail(f"{failed} document(s) not read")
+        fail(f"{plural(failed, 'document')} not read")
 
 
 @documents_group.command("gc")
@@ -172,7 +200,7 @@ def gc():
     removed = filerefs.collect_garbage(db, store)
     if not removed and filerefs.unreferenced(db, store):
         fail("An upload is in progress; try again when it has finished.")
-    click.echo(f"Removed {len(removed)} unused stored file(s).")
+    click.echo(f"Removed {plural(len(removed), 'unused stored file')}.")
 
 
 @main.command("search")
@@ -197,7 +225,7 @@ def search(query, state, doc_type, agency_id, date_from, date_to, published, pag
         echo_json({"query": results.query, "total": results.total, "page": results.page, "ranked": results.ranked,
                    "hits": results.hits})
         return
-    click.echo(f"{results.total} document(s)")
+    click.echo(plural(results.total, "document"))
     for hit in results.hits:
         click.echo(f"{hit['id']:>6} {hit['title']} ({hit['filename']}) - {hit['agency_name']}, {hit['agency_state']}"
                    f" - {hit['received_on']} [{hit['effective_type']}]")
@@ -215,8 +243,8 @@ def verify():
         refs = ", ".join(map(str, p["documents"])) or "none"
         click.echo(f"{p['kind'].upper()}: {p['sha256']} (documents: {refs}): {p['detail']}")
     if problems:
-        fail(f"{len(problems)} problem(s) in {counts['files']} stored file(s)")
-    click.echo(f"OK: {counts['files']} stored file(s) for {counts['documents']} document(s) match their hashes")
+        fail(f"{plural(len(problems), 'problem')} in {plural(counts['files'], 'stored file')}")
+    click.echo(f"OK: {plural(counts['files'], 'stored file')} for {plural(counts['documents'], 'document')} match their hashes")
 
 
 @export_group.command("bagit")
@@ -230,5 +258,5 @@ def export_bagit(out_dir, request_id, published):
         summary = exports.export_bagit(db, store, out_dir, request_id=request_id, published_only=published)
     except FoiaError as e:
         fail(str(e), 2 if isinstance(e, NotFound) else 1)
-    click.echo(f"Bag written to {summary['path']}: {summary['documents']} document(s), "
-               f"{summary['requests']} request(s), {human_size(summary['bytes'])}")
+    click.echo(f"Bag written to {summary['path']}: {plural(summary['documents'], 'document')}, "
+               f"{plural(summary['requests'], 'request')}, {human_size(summary['bytes'])}")
