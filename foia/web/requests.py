@@ -99,12 +99,17 @@ def new():
         400 if errors_found else 409 if similar else 200)
 
 
+# The likeliest next step, in order: what the form suggests when no kind was chosen.
+LIKELY_NEXT = ("clarification_answered", "fee_paid", "appeal_decided", "filed", "acknowledged", "records_released")
+
+
 def _chosen_kind(wanted: str, allowed: list[str]) -> str:
     """The kind whose fields the event form shows: the one asked for if the timeline allows it,
     else the likeliest next step."""
     if wanted in allowed:
         return wanted
-    return next((k for k in allowed if k not in ("drafted", "note")), "note")
+    return next((k for k in LIKELY_NEXT if k in allowed),
+                next((k for k in allowed if k not in ("drafted", "note")), "note"))
 
 
 def event_details(event) -> list[tuple[str, Markup]]:
