@@ -136,7 +136,7 @@ def test_selection_by_kind_partner_and_pasted_list(cdb):
     ({"template": "nope", "states": ["PA"]}, "template", "no letter template 'nope'"),
     ({"states": ["WY"]}, "states", "No agencies match"),
     ({"states": ["ZZ"]}, "states", "Unknown state"),
-    ({"states": ["PA"], "options": {"fee_ceiling": "lots"}}, None, "option fee_ceiling"),
+    ({"states": ["PA"], "options": {"fee_ceiling": "lots"}}, None, "Fee limit: “lots” is not an amount of dollars"),
 ])
 def test_bad_campaigns(cdb, given, field, message):
     with pytest.raises(Invalid, match=message) as raised:

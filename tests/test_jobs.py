@@ -231,7 +231,7 @@ def test_jobs_cli(instance, runner, app, jdb):
     result = runner.runner.invoke(main, ["jobs", "run-once"])
     assert result.exit_code == 1, result.output
     assert f"job {failing} (test.flaky), attempt 1: failed: RuntimeError: the records server" in result.output
-    assert f"job {fine} (test.steps), attempt 1: done" in result.output and "2 job(s) run." in result.output
+    assert f"job {fine} (test.steps), attempt 1: done" in result.output and "2 jobs run." in result.output
     listed = runner("jobs", "list").output
     assert f"{fine:5} test.steps           done            2/2 attempt 1/1" not in listed  # default max is 5
     assert f"{fine:5} test.steps           done            2/2 attempt 1/5" in listed
@@ -245,7 +245,7 @@ def test_jobs_cli(instance, runner, app, jdb):
     assert missing.exit_code == 2 and "There is no job 999" in missing.output
     done = runner.runner.invoke(main, ["jobs", "retry", str(fine)])
     assert done.exit_code == 1 and "only a failed or cancelled job can be retried" in done.output
-    assert runner("jobs", "run-once").output.strip() == "0 job(s) run."
+    assert runner("jobs", "run-once").output.strip() == "0 jobs run."
 
 
 def test_jobs_page_for_admins(app, client, jdb):

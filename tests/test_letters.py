@@ -337,10 +337,10 @@ def test_date_range_both_ends(ldb):
     assert "from January 1, 2019 through December 31, 2024." in " ".join(letter.texts())
     none = letters.render(ldb, request_id, options={"date_from": ""}, today=DAY)
     assert f"up to and including {TODAY_WORDS}, the date of this letter" in " ".join(none.texts())
-    with pytest.raises(Invalid, match="date_from") as raised:
+    with pytest.raises(Invalid, match="Records from: the date range starts after it ends") as raised:
         letters.render(ldb, request_id, options={"date_from": "2025-01-01", "date_to": "2024-12-31"}, today=DAY)
     assert raised.value.field == "date_from"
-    with pytest.raises(Invalid, match="date_to: '2024-13-01' is not a date") as raised:
+    with pytest.raises(Invalid, match="Records to: “2024-13-01” is not a date") as raised:
         letters.render(ldb, request_id, options={"date_to": "2024-13-01"}, today=DAY)
     assert raised.value.field == "date_to"
 
@@ -502,9 +502,9 @@ def test_missing_requester_settings_name_the_field(ldb):
     with pytest.raises(Invalid, match="requester name is not set") as raised:
         letters.render(ldb, request_id, today=DAY)
     assert set(raised.value.errors) == {"name", "address", "email"}
-    with pytest.raises(Invalid, match="requester email is required") as raised:
+    with pytest.raises(Invalid, match="Enter your e-mail address.") as raised:
         letters.save_requester(ldb, dict(REQUESTER, email=""))
-    assert raised.value.errors == {"email": "requester email is required"}
+    assert raised.value.errors == {"email": "Enter your e-mail address."}
 
 
 def test_agency_without_address_is_flagged_but_renders(ldb, files):
@@ -532,6 +532,14 @@ def test_unknown_template_request_format_and_option(ldb, files):
     with pytest.raises(Invalid, match="unknown letter option") as raised:
         letters.render(ldb, request_id, options={"colour": "red"}, today=DAY)
     assert raised.value.field == "colour"
+    # Every problem at once, in words, each under its own field.
+    with pytest.raises(Invalid) as raised:
+        letters.render(ldb, request_id, options={"date_from": "2019-02-30", "fee_ceiling": "lots",
+                                                 "domains": "not a domain!"}, today=DAY)
+    assert raised.value.errors == {
+        "date_from": "Records from: “2019-02-30” is not a date. Enter it as year-month-day, such as 2019-02-28.",
+        "fee_ceiling": "Fee limit: “lots” is not an amount of dollars. Enter it as 25 or 12.50.",
+        "domains": "E-mail domains: “not” is not an e-mail domain such as ring.com."}
     with pytest.raises(NotFound, match="No letter with id 4242"):
         letters.get(ldb, 4242)
     assert not hasattr(letters, "LetterError")  # one error model: errors.Invalid and errors.NotFound
@@ -563,7 +571,8 @@ def test_user_template_in_configured_folder(ldb, tmp_path, monkeypatch):
     # The folder comes from the configuration given, never from the environment.
     monkeypatch.setenv("FOIA_LETTER_TEMPLATES", str(folder))
     assert letters.templates_dir({"LETTER_TEMPLATES": ""}) == letters.DEFAULT_TEMPLATES
-    assert letters.list_templates(folder) == [{"name": "short", "description": "A short note", "path": str(folder / "short.md.j2")}]
+    assert letters.list_templates(folder) == [{"name": "short", "title": "Short", "description": "A short note",
+                                                   "path": str(folder / "short.md.j2")}]
     letter, pdf, docx_bytes = both_in(ldb, request_id, "short", folder)
     assert docx_paragraphs(docx_bytes)[-2].style.name == "Heading 1"
     assert flat(laws.get(ldb, "GA").citation) in flat(pdf_text(pdf))  # letter.css falls back to the shipped one
@@ -784,7 +793,7 @@ def test_texts_match_markdown_blocks(ldb):
 def test_requester_settings_round_trip(ldb):
     stored = letters.requester(ldb)
     assert stored == dict(REQUESTER, residence="")
-    with pytest.raises(Invalid, match="is not an email address"):
+    with pytest.raises(Invalid, match="e-mail address doesn.t look right"):
         letters.save_requester(ldb, dict(REQUESTER, email="jane at example"))
     assert letters.requester(ldb) == stored  # a bad save changes nothing
     with pytest.raises(Invalid, match="is not a state"):
@@ -812,7 +821,7 @@ def test_web_requester_settings(wclient, ldb):
     page = wclient.get("/settings/requester")
     assert page.status_code == 200 and b'value="Jane Doe"' in page.data
     bad = wclient.post("/settings/requester", data=dict(REQUESTER, email="", address=""))
-    assert bad.status_code == 422 and b"requester email is required" in bad.data
+    assert bad.status_code == 422 and b"Enter your e-mail address." in bad.data
     assert b'id="email-error"' in bad.data and b'id="address-error"' in bad.data
     assert letters.requester(ldb) == dict(REQUESTER, residence="")
     ok = wclient.post("/settings/requester", data=dict(REQUESTER, name="Ann <b>Lee</b>"))

@@ -2,6 +2,7 @@
 import click
 
 from .. import jobs, scheduler  # noqa: F401 (scheduler imports the modules that register job handlers)
+from ..formats import plural
 from . import echo_json, main, open_db, pass_instance
 
 
@@ -46,7 +47,7 @@ def jobs_run_once(instance, limit):
     outcomes = jobs.run_once(instance, limit=limit, db=open_db())
     for outcome in outcomes:
         click.echo(outcome.summary())
-    click.echo(f"{len(outcomes)} job(s) run.")
+    click.echo(f"{plural(len(outcomes), 'job')} run.")
     if any(o.state in ("queued", "failed") for o in outcomes):
         raise SystemExit(1)
 

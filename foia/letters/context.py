@@ -234,6 +234,7 @@ def build_context(db, request_id, options: dict | None = None, *, today: dt.date
     person["address_lines"] = [line.strip() for line in person["address"].splitlines() if line.strip()]
 
     agency = dict(db["agencies"].get(request["agency_id"]))
+    agency.pop("submission_key", None)  # the form's one-time key: not for letters
     agency["state_name"] = laws.NAMES.get(agency["state"], agency["state"])
     agency["address_lines"] = [line.strip() for line in (agency["mailing_address"] or "").splitlines()
                                if line.strip()]

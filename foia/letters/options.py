@@ -76,11 +76,26 @@ OPTION_HELP = {
     "denial_date": "appeal: date of the denial (YYYY-MM-DD)",
     "denial_reason": "appeal: the reason the agency gave (text)",
 }
+# The options' names in messages (each message also names its field, so a form shows it beside it).
+OPTION_LABELS = {
+    "date": "Letter date", "date_from": "Records from", "date_to": "Records to", "categories": "Record categories",
+    "parties": "People or offices", "domains": "E-mail domains", "keyword_domains": "Keyword e-mail domains",
+    "search_terms": "Search terms", "custodians": "Who holds the records", "footage": "Video footage",
+    "fee_waiver": "Fee waiver", "public_interest": "Public interest", "fee_ceiling": "Fee limit",
+    "native_format": "Native format", "rolling": "Rolling release", "preservation": "Preservation",
+    "expedited": "Expedited processing", "expedited_reason": "Why it is urgent", "residency": "Residency",
+    "estimated_date": "Estimated completion date", "denial_date": "Date of the denial",
+    "denial_reason": "Reason for the denial",
+}
 _TRUE = {"1", "true", "yes", "on", "y"}
 _FALSE = {"0", "false", "no", "off", "n", ""}
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 MAX_ITEMS = 50
 MAX_ITEM = 300
+
+
+def _say(key: str, text: str) -> str:
+    return f"{OPTION_LABELS.get(key, key)}: {text}"
 
 
 def split(value, separators: str) -> list[str]:
@@ -99,7 +114,7 @@ def _flag(key, value) -> bool:
         return True
     if str(value).strip().lower() in _FALSE:
         return False
-    raise Invalid(key, f"option {key}: {value!r} is not yes or no")
+    raise Invalid(key, _say(key, f"answer yes or no, not “{value}”."))
 
 
 def _date(key, value) -> str:
@@ -109,7 +124,7 @@ def _date(key, value) -> str:
     try:
         return dt.date.fromisoformat(text).isoformat()
     except ValueError:
-        raise Invalid(key, f"option {key}: {text!r} is not a date (YYYY-MM-DD)") from None
+        raise Invalid(key, _say(key, f"“{text[:40]}” is not a date. Enter it as year-month-day, such as 2019-02-28.")) from None
 
 
 def _money(key, value):
@@ -119,9 +134,9 @@ def _money(key, value):
     try:
         amount = float(text)
     except ValueError:
-        raise Invalid(key, f"option {key}: {value!r} is not an amount of dollars") from None
+        raise Invalid(key, _say(key, f"“{str(value)[:40]}” is not an amount of dollars. Enter it as 25 or 12.50.")) from None
     if not 0 <= amount < 1e9:
-        raise Invalid(key, f"option {key}: {value!r} is out of range")
+        raise Invalid(key, _say(key, "enter an amount from $0 to $999,999,999."))
     return int(amount) if amount == int(amount) else round(amount, 2)
 
 
@@ -133,8 +148,7 @@ def _categories(key, value):
     chosen = []
     for item in split(value, ",;\n "):
         if item.lower() not in by_key:
-            raise Invalid(key, f"option categories: unknown category {item!r} "
-                               f"(known: {', '.join(c.key for c in table)})")
+            raise Invalid(key, _say(key, f"unknown category '{item}' (known: {', '.join(c.key for c in table)})."))
         if by_key[item.lower()] not in chosen:
             chosen.append(by_key[item.lower()])
     order = [c.key for c in table]
@@ -144,10 +158,10 @@ def _categories(key, value):
 def _items(key, value) -> list[str]:
     items = list(dict.fromkeys(split(value, ";\n")))
     if len(items) > MAX_ITEMS:
-        raise Invalid(key, f"option {key}: at most {MAX_ITEMS} entries")
+        raise Invalid(key, _say(key, f"at most {MAX_ITEMS} entries, please."))
     for item in items:
         if len(item) > MAX_ITEM:
-            raise Invalid(key, f"option {key}: {item[:40]!r}... is longer than {MAX_ITEM} characters")
+            raise Invalid(key, _say(key, f"“{item[:40]}…” is longer than {MAX_ITEM} characters."))
     return items
 
 
@@ -155,7 +169,7 @@ def _domains(key, value) -> list[str]:
     domains = [d.lower().lstrip("@") for d in split(value, ",;\n ")]
     for domain in domains:
         if not _DOMAIN.match(domain):
-            raise Invalid(key, f"option {key}: {domain!r} is not an email domain")
+            raise Invalid(key, _say(key, f"“{domain[:60]}” is not an e-mail domain such as ring.com."))
     return list(dict.fromkeys(domains))
 
 
@@ -167,25 +181,32 @@ def normalize_options(raw: dict | None) -> dict:
         raise Invalid(unknown[0], f"unknown letter option(s): {', '.join(unknown)} "
                                   f"(known: {', '.join(DEFAULT_OPTIONS)})")
     options = copy.deepcopy(DEFAULT_OPTIONS)
+    problems: dict[str, str] = {}  # every problem at once, each beside its field
     for key, value in raw.items():
-        if key in BOOL_OPTIONS:
-            options[key] = _flag(key, value)
-        elif key in DATE_OPTIONS:
-            options[key] = _date(key, value)
-        elif key in TEXT_OPTIONS:
-            options[key] = str(value or "").strip()
-        elif key == "fee_ceiling":
-            options[key] = _money(key, value)
-        elif key == "categories":
-            options[key] = _categories(key, value)
-        elif key in LIST_OPTIONS:
-            options[key] = _items(key, value)
-        elif key in DOMAIN_OPTIONS:
-            options[key] = _domains(key, value)
-    if options["date_from"] and options["date_to"] and options["date_from"] > options["date_to"]:
-        raise Invalid("date_from", "option date_from: the date range starts after it ends")
-    if options["date_from"] and options["date"] and options["date_from"] > options["date"]:
-        raise Invalid("date_from", "option date_from: the date range starts after the letter's date")
+        try:
+            if key in BOOL_OPTIONS:
+                options[key] = _flag(key, value)
+            elif key in DATE_OPTIONS:
+                options[key] = _date(key, value)
+            elif key in TEXT_OPTIONS:
+                options[key] = str(value or "").strip()
+            elif key == "fee_ceiling":
+                options[key] = _money(key, value)
+            elif key == "categories":
+                options[key] = _categories(key, value)
+            elif key in LIST_OPTIONS:
+                options[key] = _items(key, value)
+            elif key in DOMAIN_OPTIONS:
+                options[key] = _domains(key, value)
+        except Invalid as e:
+            problems[key] = str(e)
+    if not problems:
+        if options["date_from"] and options["date_to"] and options["date_from"] > options["date_to"]:
+            problems["date_from"] = _say("date_from", "the date range starts after it ends.")
+        elif options["date_from"] and options["date"] and options["date_from"] > options["date"]:
+            problems["date_from"] = _say("date_from", "the date range starts after the letter's date.")
+    if problems:
+        raise Invalid.many(problems)
     return options
 
 

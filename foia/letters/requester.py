@@ -9,6 +9,9 @@ REQUESTER_FIELDS = ("name", "organization", "address", "email", "phone", "reside
 # residence: the two-letter code of the state the requester lives in, for laws that limit requests
 # to residents (a letter states residency only when it is true).
 REQUESTER_REQUIRED = ("name", "address", "email")
+ASK = {"name": "Enter your name: it signs the letters.",
+       "address": "Enter your postal address: agencies reply to it.",
+       "email": "Enter your e-mail address."}
 
 
 def requester(db) -> dict:
@@ -24,13 +27,13 @@ def save_requester(db, data: dict) -> dict:
     if unknown:
         raise Invalid(unknown[0], f"unknown requester field(s): {', '.join(unknown)}")
     value = {field: str(data.get(field) or "").strip().replace("\r\n", "\n") for field in REQUESTER_FIELDS}
-    problems = {field: f"requester {field} is required" for field in REQUESTER_REQUIRED if not value[field]}
+    problems = {field: ASK[field] for field in REQUESTER_REQUIRED if not value[field]}
     if value["email"] and ("@" not in value["email"] or any(c.isspace() for c in value["email"])):
-        problems["email"] = f"requester email {value['email']!r} is not an email address"
+        problems["email"] = "That e-mail address doesn't look right: it should be like name@example.org."
     value["residence"] = value["residence"].upper()
     if value["residence"] and (value["residence"] not in NAMES or value["residence"] == "US"):
-        problems["residence"] = (f"{value['residence']!r} is not a state: give its two-letter code "
-                                 "(KY, PA, ...), or leave it empty")
+        problems["residence"] = (f"“{value['residence'][:20]}” is not a state: give its two-letter code "
+                                 "(KY, PA, ...), or leave it empty.")
     if problems:
         raise Invalid.many(problems)
     with transaction(db):
