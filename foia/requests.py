@@ -316,8 +316,7 @@ def add_event(db, request_id, kind, occurred_on=None, note="", data=None, actor=
         if not confirm_duplicate and kind != "note" and any(
                 e["kind"] == kind and e["occurred_on"] == on for e in timeline):
             raise DuplicateEvent(
-                f"This request already has {_article(event_kinds.label(kind))} event on {formats.day(on)}. "
-                "Tick the box below to record a second one, or change the date.")
+                f"This request already has {_article(event_kinds.label(kind))} event on {formats.day(on)}.")
         lifecycle.check_event(timeline, kind, on, stored)
         event_id = db["events"].insert({
             "request_id": request_id, "kind": kind, "occurred_on": on, "recorded_at": clock.stamp(),

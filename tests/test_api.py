@@ -35,6 +35,12 @@ def test_create_and_event(demo, client, db):
     assert response.status_code == 201 and response.get_json()["request"]["status"] == "acknowledged"
     response = client.post(f"/api/requests/{request_id}/events", json={"kind": "filed"})
     assert response.status_code == 409 and "filed twice" in response.get_json()["message"]
+    # The same kind on the same day again is refused unless the client says it means it.
+    again = {"kind": "acknowledged", "occurred_on": "2026-09-11"}
+    response = client.post(f"/api/requests/{request_id}/events", json=again)
+    assert response.status_code == 409
+    response = client.post(f"/api/requests/{request_id}/events", json=again | {"confirm_duplicate": True})
+    assert response.status_code == 201
     response = client.post("/api/requests", json={"agency_id": 1, "title": ""})
     assert response.status_code == 422 and set(response.get_json()["errors"]) == {"title"}
     response = client.post("/api/requests", data="not json", content_type="text/plain")

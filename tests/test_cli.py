@@ -51,6 +51,10 @@ def test_add_and_event_and_exit_codes(runner):
     assert result.exit_code == 0 and "status acknowledged" in result.output
     result = runner("requests", "event", request_id, "filed")
     assert result.exit_code == 1 and "filed twice" in result.output
+    result = runner("requests", "event", request_id, "acknowledged", "--on", "2026-09-02")
+    assert result.exit_code == 1 and "Add --again to record a second one" in result.output
+    result = runner("requests", "event", request_id, "acknowledged", "--on", "2026-09-02", "--again")
+    assert result.exit_code == 0
     result = runner("requests", "event", 9999, "note")
     assert result.exit_code == 2 and "No request with id 9999" in result.output
     result = runner("requests", "event", request_id, "note", "--on", "2026-02-30")

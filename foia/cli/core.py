@@ -168,8 +168,9 @@ def requests_add(db, agency_id, title, description, method, tracking_number, fil
 @click.option("--on", "occurred_on", default=None, help="Date (YYYY-MM-DD); default today.")
 @click.option("--note", default="", help="A note for the timeline.")
 @click.option("--data", default=None, help='Extra JSON, e.g. {"outcome": "denied"} or {"days": 10}.')
+@click.option("--again", is_flag=True, help="Record it even if the request has this kind of event on that day already.")
 @with_db
-def requests_event(db, request_id, kind, occurred_on, note, data):
+def requests_event(db, request_id, kind, occurred_on, note, data, again):
     """Add a timeline event to a request."""
     try:
         extra = json.loads(data) if data else {}
@@ -177,6 +178,10 @@ def requests_event(db, request_id, kind, occurred_on, note, data):
             raise ValueError
     except (ValueError, RecursionError):
         fail("--data must be a JSON object.")
-    event_id = requests.add_event(db, request_id, kind, occurred_on, note=note, data=extra)
+    try:
+        event_id = requests.add_event(db, request_id, kind, occurred_on, note=note, data=extra,
+                                      confirm_duplicate=again)
+    except requests.DuplicateEvent as e:
+        fail(f"{e} Add --again to record a second one.")
     row = requests.get(db, request_id)
     click.echo(f"event {event_id} added; status {row['status']}")

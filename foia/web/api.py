@@ -69,5 +69,6 @@ def event_create(request_id):
     requests.get(db, request_id)
     event_id = requests.add_event(db, request_id, body.get("kind", ""), body.get("occurred_on"),
                                   note=body.get("note", ""), data=body.get("data"), actor=actor_id(),
-                                  submission_key=body.get("submission_key"), config=instance().config)
+                                  submission_key=body.get("submission_key"), config=instance().config,
+                                  confirm_duplicate=body.get("confirm_duplicate") is True)
     return jsonify({"id": event_id, "request": requests.get(db, request_id)}), 201

@@ -188,7 +188,7 @@ def add_event(request_id):
                            config=instance().config, form=True,
                            confirm_duplicate=request.form.get("confirm_duplicate") == "yes")
     except requests.DuplicateEvent as e:
-        duplicate = {"message": str(e), "label": events.label(kind), "day": values["occurred_on"]}
+        duplicate = {"message": f"{e} Tick the box below to record a second one, or change the date.", "label": events.label(kind), "day": values["occurred_on"]}
         return _show(request_id, event_values=dict(values, **data), event_errors={}, status=409,
                      duplicate=duplicate)
     except (errors.Invalid, errors.Conflict) as e:
