@@ -196,14 +196,16 @@ def test_campaign_for_one_state_runs_to_completion(page, db):
     page.fill("main form input[name=name]", "Illinois Ring partnership records")
     page.select_option("main form select[name=template]", "ring-partnership")
     page.select_option("main form select[name=states]", ["IL"])
-    page.click("main form button[type=submit]")
+    page.uncheck("main form input[name=skip_open]")  # the demo has requests to both agencies already
+    page.click("main form button[value=preview]")
+    page.click("main form button[value=create]")
     page.wait_for_url(re.compile(r".*/campaigns/\d+$"))
     assert page.locator("h1").inner_text() == "Illinois Ring partnership records"
 
     # The page's script polls the progress; a reload also shows it (the page works without JS).
     status = page.locator("#campaign-progress [data-field=status]")
-    expect(status).to_have_text(re.compile("done|failed"), timeout=60000)
-    assert status.inner_text() == "done"
+    expect(status).to_have_attribute("data-state", re.compile("done|failed"), timeout=60000)
+    assert status.get_attribute("data-state") == "done" and status.inner_text() == "Done"
     page.reload()
     assert page.locator("#campaign-progress [data-field=done]").inner_text() == "2"
     assert page.locator("#campaign-progress [data-field=total]").inner_text() == "2"
@@ -288,7 +290,7 @@ def test_upload_search_publish_and_see_it_in_the_public_archive(page, new_page, 
                          files=[{"name": "aurora-mou.pdf", "mimeType": "application/pdf", "buffer": pdf}])
     page.click("main form.upload-form button[type=submit]")
     page.wait_for_url(f"**/requests/{request_id}#documents")  # back on the request page
-    assert "Added 1 document(s)." in page.locator("main .flash").inner_text()
+    assert "Added 1 document." in page.locator("main .flash").inner_text()
     assert page.locator("#documents").count() == 1, "the request page has no documents section"
     assert "aurora-mou.pdf" in page.locator("#documents table.documents").inner_text()
     # The PDF's text is read by the document.extract job, which the server's job runner picks up.
@@ -309,6 +311,8 @@ def test_upload_search_publish_and_see_it_in_the_public_archive(page, new_page, 
 
     hit.locator("a").first.click()
     page.click("main form:has(input[name=published][value='1']) button[type=submit]")
+    assert "Publishing makes it public" in page.locator("main").inner_text()  # it asks first
+    page.click("main form.confirm-form button[type=submit]")
     assert "Published in the public archive." in page.locator("main").inner_text()
 
     visitor = new_page()  # a fresh, signed-out browser context
