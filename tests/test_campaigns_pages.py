@@ -198,7 +198,9 @@ def test_mark_filed_on_many_requests_is_a_resumable_job(app, client, pdb):
     assert result["report"] == "Marked 6 requests filed on Thu 10 Sep 2026."
     assert pdb.execute("SELECT count(*) FROM events WHERE kind = 'filed'").fetchone()[0] == 6
     assert campaigns.latest_filed_job(pdb, campaign_id)["id"] == job_id
-    assert "Marked 6 requests filed on Thu 10 Sep 2026." in text(client.get(f"/campaigns/{campaign_id}"))
+    page = text(client.get(f"/campaigns/{campaign_id}"))
+    assert "Marked 6 requests filed on Thu 10 Sep 2026." in page
+    assert f'href="/insights/campaigns/{campaign_id}"' in page  # its map of the states
 
 
 def test_csv_rows_of_the_chosen_or_matching_requests(pdb):
