@@ -857,7 +857,7 @@ def run_letters_job(instance, job) -> dict:
         job.db, payload["campaign_id"], files=instance.store, folder=instance.letter_templates, workers=payload.get("workers"),
         today=today, hold=job.renew,
         on_progress=lambda done, total, errors: job.progress(
-            done, total, f"{done} of {total} agencies done" + (f", {len(errors)} error(s)" if errors else "")),
+            done, total, f"{done} of {total} agencies done" + (f", {formats.plural(len(errors), 'error')}" if errors else "")),
     )
     return {"done": result["done"], "total": result["total"], "errors": len(result["errors"])}
 

@@ -124,7 +124,7 @@ def _reason(error: Exception) -> str:
         text = error.smtp_error.decode("utf-8", "replace") if isinstance(error.smtp_error, bytes) else str(error.smtp_error)
         return f"{error.smtp_code} {text}"
     if isinstance(error, smtplib.SMTPRecipientsRefused):
-        return "recipient(s) refused: " + ", ".join(error.recipients)
+        return ("recipient refused: " if len(error.recipients) == 1 else "recipients refused: ") + ", ".join(error.recipients)
     return str(error) or type(error).__name__
 
 

@@ -155,7 +155,7 @@ def test_errors_are_listed_per_agency(app, cdb):
     assert result["status"] == "done" and result["done"] == 0 and len(result["errors"]) == 10
     assert result["errors"][0]["agency"].endswith("(PA)")
     assert "requester name is not set" in result["errors"][0]["error"]
-    assert result["job"]["message"] == "0 of 10 agencies done, 10 error(s)"
+    assert result["job"]["message"] == "0 of 10 agencies done, 10 errors"
     letters.save_requester(cdb, REQUESTER)
     campaigns.start(cdb, campaign_id, workers=0)
     assert [o.state for o in jobs.run_once(instance_of(app))] == ["done"]
@@ -329,7 +329,7 @@ def test_cli_run_follows_a_run_held_by_another_runner(app, cdb, instance, runner
             assert other.poll() is None and time.monotonic() < deadline
             time.sleep(0.02)
         result = runner("campaign", "run", campaign_id)
-        assert "Campaign 1: 10 of 10 agencies done, 0 error(s)." in result.output
+        assert "Campaign 1: 10 of 10 agencies done, 0 errors." in result.output
     finally:
         out, _ = other.communicate(timeout=60)
     assert f"job {job_id} (campaign.letters), attempt 1: done" in out

@@ -208,7 +208,7 @@ def test_reminders_run_once_without_mail(runner, instance_db, monkeypatch):
 def test_reminders_refresh(runner, instance_db):
     request_id = add_request(instance_db, "CA", "2026-08-28")
     result = runner("reminders", "refresh")
-    assert "for 1 request(s)" in result.output
+    assert "for 1 request." in result.output
     assert instance_db["requests"].get(request_id)["due_on"] == "2026-09-08"
 
 
@@ -218,7 +218,7 @@ def test_reminders_refresh_names_requests_it_skips(runner, instance_db):
     instance_db.execute("UPDATE agencies SET closed_days = '[\"soon\"]' WHERE id = "
                         "(SELECT agency_id FROM requests WHERE id = ?)", [bad])
     result = runner("reminders", "refresh")
-    assert result.exit_code == 0 and "for 1 request(s)" in result.output
+    assert result.exit_code == 0 and "for 1 request." in result.output
     assert f"Skipped request #{bad} (its stored dates are kept): ValueError: closed day 'soon'" in result.output
     assert instance_db["requests"].get(good)["due_on"] == "2026-09-08"
 
@@ -228,7 +228,7 @@ def test_export_ics(runner, instance_db, tmp_path):
     recompute.everything(instance_db)
     out = tmp_path / "deadlines.ics"
     result = runner("export", "ics", out)
-    assert result.exit_code == 0 and "1 event(s) written" in result.output
+    assert result.exit_code == 0 and "1 event written" in result.output
     cal = icalendar.Calendar.from_ical(out.read_bytes())
     (event,) = cal.walk("VEVENT")
     assert str(event["uid"]) == f"request-{request_id}-due@foia"

@@ -63,7 +63,7 @@ def test_campaign_create_run_and_letters(instance, runner, tmp_path):
                     "--kind", "police", "--option", "rolling=no", "--option", "categories=agreement,metrics")
     assert result.exit_code == 0, result.output
     campaign_id = int(result.output.splitlines()[0])
-    assert "2 of 2 agencies done, 0 error(s)" in result.output
+    assert "2 of 2 agencies done, 0 errors" in result.output
     assert runner("campaign", "run", campaign_id).exit_code == 0
     assert database.execute("SELECT count(*) FROM letters").fetchone()[0] == 4
     out = tmp_path / "pdfs"
@@ -100,7 +100,7 @@ def test_campaign_queued_for_the_runner(instance, runner):
     assert database.execute("SELECT count(*) FROM letters").fetchone()[0] == 4
     # Run again with --wait (the default): a new run that finds nothing left to do.
     result = runner("campaign", "run", campaign_id)
-    assert "2 of 2 agencies done, 0 error(s)" in result.output
+    assert "2 of 2 agencies done, 0 errors" in result.output
     assert database.execute("SELECT count(*) FROM letters").fetchone()[0] == 4
     assert [j["state"] for j in jobs.listing(database)] == ["done", "done"]
 

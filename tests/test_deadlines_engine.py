@@ -387,7 +387,7 @@ def test_clock_states_and_overdue():
     assert filed.clock == "running" and not filed.overdue and filed.days_remaining == 0
     late = compute("GA", received("2026-06-15"), today=D("2026-06-22"))
     assert late.overdue and late.days_remaining == -4
-    assert any("Overdue by 4 day(s)" in line for line in late.explain["clock"])
+    assert any("Overdue by 4 days" in line for line in late.explain["clock"])
     released = compute("GA", with_events("2026-06-15", ("records_released", "2026-06-25")), today=D("2026-06-30"))
     assert released.clock == "stopped" and not released.overdue and released.due == D("2026-06-18")
     draft = compute("GA", [{"id": 1, "kind": "drafted", "occurred_on": "2026-06-15", "data": "{}"}])

@@ -208,7 +208,7 @@ def test_send_and_campaign_commands(outbox, runner, monkeypatch):
     assert sent.exit_code == 0 and "Sent to records@springfield-pd.example" in sent.output
     campaign_id = _campaign(outbox["db"], outbox["app"], 3)
     preview = runner("mail", "campaign", campaign_id)
-    assert "2 message(s) to send" in preview.output and "needs portal or mail" in preview.output
+    assert "2 messages to send" in preview.output and "needs portal or mail" in preview.output
     assert "Subject: " in preview.output and len(outbox["smtp"].messages) == 1
     done = runner("mail", "campaign", campaign_id, "--send")
     assert "2 of 2 sent." in done.output and len(outbox["smtp"].messages) == 3

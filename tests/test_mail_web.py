@@ -68,7 +68,7 @@ def test_review_queue_assign_and_discard(client, mail):
                                   attachments=[("log.pdf", tiny_pdf("Video request log"), "application/pdf")]))
     spam = file(mail, message(frm="spam@example.net", subject="Win", body="Prize", msgid="<spam@example.net>"))
     inbox = client.get("/mail/").get_data(as_text=True)
-    assert "n@example.net" in inbox and "spam@example.net" in inbox and "Mail polling is off" in inbox
+    assert "n@example.net" in inbox and "spam@example.net" in inbox and "No mailbox is set up" in inbox
     response = client.post(f"/mail/{stranger.id}/assign", data={"request_id": str(mail["request_id"])})
     assert response.status_code == 303
     assert store.get(mail["db"], stranger.id)["attachments"][0]["document_id"]
@@ -108,7 +108,7 @@ def test_a_bounced_agency_address_is_shown_on_the_request(client, mail):
 
 def test_checking_the_mailbox_without_one_says_so(client, mail):
     response = client.post("/mail/poll", follow_redirects=True)
-    assert "FOIA_IMAP_HOST is not set" in response.get_data(as_text=True)
+    assert "No mailbox is set up" in response.get_data(as_text=True)
 
 
 def test_unknown_message_is_404(client, mail):

@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from .. import campaigns, jobs, letters
+from ..formats import plural
 from . import echo_json, fail, main, open_db, pass_instance
 
 POLL = 1.0  # seconds between looks at a run held by another runner
@@ -24,7 +25,7 @@ def campaign_group():
 def _report(db, campaign_id) -> None:
     state = campaigns.progress(db, campaign_id)
     click.echo(f"Campaign {campaign_id}: {state['done']} of {state['total']} agencies done, "
-               f"{len(state['errors'])} error(s).")
+               f"{plural(len(state['errors']), 'error')}.")
     for error in state["errors"]:
         click.echo(f"  {error['agency']}: {error['error']}", err=True)
     job = state["job"]
@@ -34,7 +35,7 @@ def _report(db, campaign_id) -> None:
                  f"It will be tried again from {job['run_after'].replace('T', ' ')} by the scheduler, "
                  f"or now with `foia jobs retry {job['id']}`.")
         if job["state"] == "failed":
-            fail(f"The run failed after {job['attempts']} attempt(s): {job['error']} "
+            fail(f"The run failed after {plural(job['attempts'], 'attempt')}: {job['error']} "
                  f"Retry with `foia jobs retry {job['id']}`.")
         if job["state"] == "cancelled":
             fail("The run was cancelled.")

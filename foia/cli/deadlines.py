@@ -5,6 +5,7 @@ import json
 import click
 
 from .. import clock, deadlines, errors, events, ics, laws, mail, recompute, reminders, scheduler
+from ..formats import plural
 from . import echo_json, fail, main, open_db, pass_instance
 
 
@@ -140,7 +141,7 @@ def reminders_list(pending, failed, limit, as_json):
             state = f"failed x{row['attempts']}, retry {row['next_attempt_at']}: {row['last_error']}"
         click.echo(f"{row['id']:6} {row['due_at']} {row['kind']:20} {row['channel']:5} "
                    f"#{row['request_id']} {row['recipient']} [{state}]")
-    click.echo(f"{len(rows)} reminder(s)")
+    click.echo(plural(len(rows), "reminder"))
 
 
 @reminders_group.command("refresh")
@@ -150,7 +151,7 @@ def reminders_refresh(instance):
     db = open_db()
     problems = []
     count = recompute.everything(db, config=instance.config, errors=problems)
-    click.echo(f"Recomputed deadlines and reminders for {count} request(s).")
+    click.echo(f"Recomputed deadlines and reminders for {plural(count, 'request')}.")
     for request_id, message in problems:
         click.echo(f"Skipped request #{request_id} (its stored dates are kept): {message}", err=True)
 
@@ -180,4 +181,4 @@ def export_ics(instance, out):
         count = ics.write(open_db(), out, instance.config.get("BASE_URL", ""))
     except OSError as e:
         fail(f"Cannot write {out}: {e.strerror or e}")
-    click.echo(f"{count} event(s) written to {out}")
+    click.echo(f"{plural(count, 'event')} written to {out}")

@@ -6,6 +6,7 @@ from pathlib import Path
 import click
 
 from ..correspondence import ingest, receive, send, store
+from ..formats import plural
 from . import current_instance, echo_json, main, open_db
 
 
@@ -224,7 +225,7 @@ def campaign_command(campaign_id, do_send, queue):
         return
     if not do_send:
         preview = send.preview(db, instance.store, campaign_id, instance.config, folder=instance.letter_templates)
-        click.echo(f"{preview['recipients']} message(s) to send, {preview['already_sent']} already sent.")
+        click.echo(f"{plural(preview['recipients'], 'message')} to send, {preview['already_sent']} already sent.")
         for other in preview["other_way"]:
             click.echo(f"  {other['agency']} (request {other['request_id']}): {send.NEEDS_OTHER_WAY}")
         if preview["first"]:

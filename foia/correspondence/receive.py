@@ -22,6 +22,7 @@ from pathlib import Path
 
 from .. import errors, jobs
 from ..config import DEFAULTS
+from ..formats import plural
 from . import ingest as ingesting
 from . import store
 
@@ -64,11 +65,11 @@ class Report:
             self.auto_replies += 1
 
     def summary(self) -> str:
-        parts = [f"{self.seen} message(s) read", f"{self.filed} filed on requests", f"{self.review} for review"]
+        parts = [f"{plural(self.seen, 'message')} read", f"{self.filed} filed on requests", f"{self.review} for review"]
         if self.duplicates:
             parts.append(f"{self.duplicates} already received")
         if self.bounces:
-            parts.append(f"{self.bounces} bounce(s)")
+            parts.append(plural(self.bounces, "bounce"))
         if self.auto_replies:
             parts.append(f"{self.auto_replies} automatic repl{'y' if self.auto_replies == 1 else 'ies'}")
         if self.failed:
@@ -117,7 +118,8 @@ def is_configured(config: dict) -> bool:
 
 def status(config: dict) -> str:
     if not is_configured(config):
-        return "Mail polling is off (FOIA_IMAP_HOST is not set): import replies with `foia mail import`."
+        return ("No mailbox is set up, so agencies' replies are not fetched: an admin sets one up with "
+                "FOIA_IMAP_HOST (see “Mail” in the README); replies can be imported with `foia mail import`.")
     security = _security(config) or "no encryption"
     return (f"Replies are fetched from {config.get('IMAP_USER') or '(no user)'} at {config['IMAP_HOST']}:"
             f"{_port(config)} ({security}), folder {_folder(config)}.")
@@ -150,7 +152,7 @@ def _text(value) -> str:
 def connect(config: dict) -> imaplib.IMAP4:
     """A logged-in IMAP connection; :class:`MailboxError` says why not."""
     if not is_configured(config):
-        raise MailboxError("Mail polling is off: FOIA_IMAP_HOST is not set.")
+        raise MailboxError("No mailbox is set up (FOIA_IMAP_HOST; see “Mail” in the README), so nothing was fetched.")
     host, port, security = config["IMAP_HOST"].strip(), _port(config), _security(config)
     try:
         context = ssl.create_default_context(cafile=config.get("IMAP_CA_FILE") or None)
@@ -254,5 +256,5 @@ def poll_job(instance, job) -> None:
     (the job runner retries it with backoff) and loses nothing."""
     store.ensure_schema(job.db)
     report = poll(job.db, instance.store, instance.config,
-                  progress=lambda done, total: job.progress(done, total, f"{done} of {total} message(s) filed"))
+                  progress=lambda done, total: job.progress(done, total, f"{done} of {plural(total, 'message')} filed"))
     job.progress(report.seen, report.seen, report.summary())

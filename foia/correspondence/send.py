@@ -29,6 +29,7 @@ from email.utils import format_datetime, make_msgid
 
 from .. import audit, campaigns, clock, errors, jobs, letters, mail, requests
 from ..config import DEFAULTS
+from ..formats import plural
 from ..db import loads, transaction
 from ..filestore import store_for
 from . import store, tokens
@@ -301,7 +302,7 @@ def send_campaign(db, files, campaign_id: int, config, *, job=None, folder=None,
             job.progress(done, total, f"{done} of {total} sent" + (f", {len(failed)} not accepted" if failed else ""))
     result = {"sent": done, "total": total, "failed": failed, "other_way": plan["other_way"]}
     if failed:
-        raise mail.MailError(f"{len(failed)} message(s) were not accepted; they are retried: "
+        raise mail.MailError(f"{plural(len(failed), 'message')} {'was' if len(failed) == 1 else 'were'} not accepted; retried later: "
                              + "; ".join(f"request {f['request_id']}: {f['error']}" for f in failed[:5]))
     return result
 

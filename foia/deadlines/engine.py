@@ -26,6 +26,7 @@ import datetime as dt
 
 from .. import laws, lifecycle, workdays
 from ..db import loads
+from ..formats import plural
 from .settings import Settings, law_settings
 
 # Events after which the agency owes nothing more on the original request.
@@ -827,12 +828,12 @@ def _clock(result, pauses, explain):
         lines.append(f"The clock is stopped since {result.paused_since or pauses[-1][0]}, "
                      "waiting for our answer to the agency's clarification request.")
     elif result.overdue:
-        lines.append(f"Overdue by {-result.days_remaining} day(s): the legal due date was {result.effective_due}.")
+        lines.append(f"Overdue by {plural(-result.days_remaining, 'day')}: the legal due date was {result.effective_due}.")
     elif result.days_remaining is not None:
         what = "legal due date" if result.target_kind == "legal" else "follow-up date"
         if result.days_remaining >= 0:
-            lines.append(f"{result.days_remaining} day(s) to the {what} ({result.target}).")
+            lines.append(f"{plural(result.days_remaining, 'day')} to the {what} ({result.target}).")
         else:
-            lines.append(f"The {what} ({result.target}) passed {-result.days_remaining} day(s) ago.")
+            lines.append(f"The {what} ({result.target}) passed {plural(-result.days_remaining, 'day')} ago.")
 
 

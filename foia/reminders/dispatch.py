@@ -21,6 +21,7 @@ from .. import clock, mail
 from ..config import DEFAULTS
 from ..db import transaction
 from ..deadlines.settings import load_settings
+from ..formats import plural
 from . import messages
 
 LEASE = dt.timedelta(minutes=15)  # a claim older than this is taken to be from a dead dispatcher
@@ -44,7 +45,7 @@ class Report:
         retry = f"{self.failed - self.given_up} will be retried" + (
             f", {self.given_up} marked failed after the last attempt" if self.given_up else "")
         text = (f"{self.claimed} due: {self.sent} delivered, {self.failed} failed ({retry}), "
-                f"{self.skipped} skipped; {self.messages} e-mail(s), {self.notifications} notification(s).")
+                f"{self.skipped} skipped; {plural(self.messages, 'e-mail')}, {plural(self.notifications, 'notification')}.")
         if self.taken_over:
             text += f" {self.taken_over} left to another dispatcher."
         return text + "".join(f"\n  error: {e}" for e in self.errors)
