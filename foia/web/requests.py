@@ -86,8 +86,8 @@ def new():
         except (errors.Invalid, errors.Conflict) as e:
             errors_found = _form_errors(e)
         else:
-            if session.get("new_request_key") == key:
-                session.pop("new_request_key")
+            if key and session.get("new_request_key") == key:
+                session.pop("new_request_key", None)
             if not result.created:
                 flash(ALREADY_CREATED)
             return redirect(url_for(".show", request_id=result.id), code=303)
