@@ -75,3 +75,18 @@ def test_with_base_url_set_nothing_is_remembered(instance):
         assert links.base_url(database, app.extensions["foia"].config) == "https://foia.example.org"
     finally:
         database.conn.close()
+
+
+def test_the_dispatcher_links_to_the_address_last_used_when_no_base_url_is_set(db):
+    import datetime as dt
+
+    from foia import agencies, reminders, requests
+
+    _ensure_admin(db)  # an admin's in-app inbox receives the reminder of an unowned request
+    agency_id, _ = agencies.upsert(db, {"name": "Aurora Police Department", "state": "IL"})
+    request_id = requests.create_request(db, agency_id=agency_id, title="Ring MOU", filed_on="2026-09-10")
+    reminders.add_custom(db, request_id, "2026-09-20", "Call the clerk", today=dt.date(2026, 9, 15))
+    links.remember(db, "http://192.168.1.5:5077/")
+    reminders.dispatch_due(db, dt.datetime(2026, 9, 21, 9, 0), config={"BASE_URL": "", "PORT": 5000})
+    bodies = [r[0] for r in db.execute("SELECT body FROM notifications WHERE request_id = ?", [request_id])]
+    assert bodies and all(f"http://192.168.1.5:5077/requests/{request_id}" in b for b in bodies)

@@ -35,6 +35,7 @@ def init(instance, with_demo):
 def serve(instance, host, port, threads, no_scheduler):
     """Serve the web app with a production server (waitress), and the dispatcher unless --no-scheduler."""
     instance.config["SCHEDULER"] = not no_scheduler
+    instance.config["PORT"] = port  # links made outside a request fall back to this port
     app = create_app(instance=instance)
     click.echo(f"Serving on http://{host}:{port}/")
     waitress.serve(app, host=host, port=port, threads=threads, ident="", _quiet=True)  # no Server header

@@ -4,7 +4,7 @@ import json
 
 import click
 
-from .. import clock, deadlines, errors, events, ics, laws, mail, recompute, reminders, scheduler
+from .. import clock, deadlines, errors, events, ics, laws, links, mail, recompute, reminders, scheduler
 from ..formats import plural
 from . import echo_json, fail, main, open_db, pass_instance
 
@@ -178,7 +178,8 @@ def export_group():
 def export_ics(instance, out):
     """Write every live deadline to OUT.ics (stable UIDs: re-import to update)."""
     try:
-        count = ics.write(open_db(), out, instance.config.get("BASE_URL", ""))
+        db = open_db()
+        count = ics.write(db, out, links.base_url(db, instance.config))
     except OSError as e:
         fail(f"Cannot write {out}: {e.strerror or e}")
     click.echo(f"{plural(count, 'event')} written to {out}")

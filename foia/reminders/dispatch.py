@@ -17,7 +17,7 @@ import dataclasses
 import datetime as dt
 import uuid
 
-from .. import clock, mail
+from .. import clock, links, mail
 from ..config import DEFAULTS
 from ..db import transaction
 from ..deadlines.settings import load_settings
@@ -220,6 +220,7 @@ def dispatch_due(db, now=None, sender=None, config: dict | None = None, *, limit
     """
     moment = _moments(now)
     config = DEFAULTS if config is None else config
+    config = dict(config, BASE_URL=links.base_url(db, config))  # BASE_URL, else the address last used
     settings = load_settings(db, config)
     report = Report()
     for _ in range(100_000):  # bounded: each round claims and settles up to ``limit`` reminders

@@ -7,7 +7,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_login import current_user
 
 from .. import deadlines, errors, formats, ics, mail, recompute, reminders
-from . import actor_id, get_db, instance
+from . import actor_id, get_db, instance, link_base
 from . import safe_next
 from .auth import admin_only, public, self_service
 
@@ -90,9 +90,9 @@ def _back(default: str):
 
 
 def _link(path: str) -> str:
-    """The address of ``path`` (from ``url_for``) under ``BASE_URL``, for links read outside the
+    """The address of ``path`` (from ``url_for``) under ``FOIA_BASE_URL`` (else the address the request came in on), for links read outside the
     site (calendar apps), like those in e-mail."""
-    return instance().config.get("BASE_URL", "").rstrip("/") + path[len(request.script_root):]
+    return link_base() + path[len(request.script_root):]
 
 
 # --- notifications inbox ------------------------------------------------------------------------
@@ -128,7 +128,7 @@ def feed(token):
     db = get_db()
     if not ics.check_token(db, token):
         abort(404)
-    response = Response(ics.calendar(db, instance().config.get("BASE_URL", "")), mimetype="text/calendar")
+    response = Response(ics.calendar(db, link_base()), mimetype="text/calendar")
     response.headers["Content-Disposition"] = 'inline; filename="foia-deadlines.ics"'
     response.headers["Cache-Control"] = "no-cache"
     return response
