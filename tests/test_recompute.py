@@ -211,13 +211,13 @@ def test_message_texts_are_templates(db):
            "tracking_number": "R-1", "note": "", "due_at": "2026-09-16T09:00:00", "about": "2026-09-15",
            "target_kind": "legal"}
     subject, body = reminders.compose(row, {"BASE_URL": "https://foia.example.org/"})
-    assert subject == "Response overdue since 2026-09-15: Ring MOU"
+    assert subject == "Response overdue since Tue 15 Sep 2026: Ring MOU"
     assert body == ("Request #7 Ring MOU (Aurora PD, IL)\nAgency tracking number: R-1\n\n"
-                    "The legal due date (2026-09-15) has passed without a recorded response.\n\n"
+                    "The legal due date, Tue 15 Sep 2026, has passed without a recorded response.\n\n"
                     "https://foia.example.org/requests/7\n")
     title, text = reminders.notification(dict(row, kind="custom", note="Call them"), {})
     assert title == "Reminder: Call them: Ring MOU" and text.endswith("Call them\n")
     subject, body = reminders.digest([row, dict(row, kind="due_today", about="2026-09-16")], D("2026-09-16"), {})
     assert subject == "2 reminders for 2026-09-16"
-    assert body.startswith("* Response overdue since 2026-09-15: Ring MOU\n") and "\n\n* Response due today" in body
+    assert body.startswith("* Response overdue since Tue 15 Sep 2026: Ring MOU\n") and "\n\n* Response due today" in body
     assert json.dumps(body)  # plain text

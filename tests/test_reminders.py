@@ -270,7 +270,7 @@ def test_dispatch_over_smtp_and_to_the_inbox(ddb, smtp):
     assert (report.claimed, report.sent, report.failed, report.messages, report.notifications) == (2, 2, 0, 1, 1)
     (rcpt, message), = smtp.messages
     assert rcpt == ["ana@example.org"]
-    assert message["Subject"] == "Response due 2026-09-15: Ring partnership records"
+    assert message["Subject"] == "Response due Tue 15 Sep 2026: Ring partnership records"
     assert message["From"] == "foia@example.org"
     assert f"#{request_id} Ring partnership records" in message.get_payload()
     assert reminders.unread_count(ddb, owner) == 1
@@ -321,8 +321,8 @@ def test_catch_up_after_the_dispatcher_was_stopped(ddb, smtp):
     report = reminders.dispatch_due(ddb, T("2026-09-17T08:00:00"), config=config)
     assert report.messages == 3
     assert sorted(smtp.subjects()) == sorted([
-        "Response due 2026-09-15: Ring partnership records", "Response due today: Ring partnership records",
-        "Response overdue since 2026-09-15: Ring partnership records"])
+        "Response due Tue 15 Sep 2026: Ring partnership records", "Response due today: Ring partnership records",
+        "Response overdue since Tue 15 Sep 2026: Ring partnership records"])
     assert reminders.dispatch_due(ddb, T("2026-09-17T08:01:00"), config=config).claimed == 0
     assert len(smtp.messages) == 3
 
@@ -475,7 +475,7 @@ def test_a_permanently_failing_address_is_marked_failed_and_can_be_retried(web, 
     # No more automatic attempts, even once the server works again ...
     later = reminders.dispatch_due(ddb, T("2026-09-16T10:00:00"), config=mail_config(smtp.port))
     assert later.messages == 2  # due today and overdue; not the failed one
-    assert "Response due 2026-09-15: Ring partnership records" not in smtp.subjects()
+    assert "Response due Tue 15 Sep 2026: Ring partnership records" not in smtp.subjects()
     # ... but it is shown, not dropped, and a retry sends it.
     assert reminders.listing(ddb, failed_only=True)[0]["id"] == row["id"]
     page = client.get(f"/requests/{request_id}/dates").get_data(as_text=True)
@@ -483,7 +483,7 @@ def test_a_permanently_failing_address_is_marked_failed_and_can_be_retried(web, 
     assert "not retried after 3 attempts" in client.get("/reminders?show=failed").get_data(as_text=True)
     assert client.post(f"/requests/{request_id}/reminders/{row['id']}/retry").status_code == 303
     assert reminders.dispatch_due(ddb, clock.now(), config=mail_config(smtp.port)).messages == 1
-    assert "Response due 2026-09-15: Ring partnership records" in smtp.subjects()
+    assert "Response due Tue 15 Sep 2026: Ring partnership records" in smtp.subjects()
     assert ddb["reminders"].get(row["id"])["outcome"] == "sent"
 
 

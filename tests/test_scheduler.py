@@ -90,7 +90,7 @@ def test_background_scheduler_delivers_due_reminders(app, ddb, smtp, stop_schedu
     clock.set_now("2026-09-11T09:00:30")
     scheduler.start_background(config_for(app, smtp.port), interval=1)
     assert wait_for(lambda: len(smtp.subjects()) == 1)
-    assert smtp.subjects() == ["Response due 2026-09-15: Ring partnership records"]
+    assert smtp.subjects() == ["Response due Tue 15 Sep 2026: Ring partnership records"]
     assert wait_for(lambda: reminders.unread_count(ddb, request_owner(ddb)) == 1)
 
     # The dispatcher stops; reminders fall due meanwhile; it restarts and catches up, once each.
@@ -102,8 +102,8 @@ def test_background_scheduler_delivers_due_reminders(app, ddb, smtp, stop_schedu
     assert wait_for(lambda: len(smtp.subjects()) == 3)
     time.sleep(2.5)  # a few more ticks: nothing is sent twice
     assert sorted(smtp.subjects()) == sorted([
-        "Response due 2026-09-15: Ring partnership records", "Response due today: Ring partnership records",
-        "Response overdue since 2026-09-15: Ring partnership records"])
+        "Response due Tue 15 Sep 2026: Ring partnership records", "Response due today: Ring partnership records",
+        "Response overdue since Tue 15 Sep 2026: Ring partnership records"])
 
 
 def test_a_late_run_still_runs(app, ddb, smtp, stop_scheduler):

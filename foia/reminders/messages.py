@@ -9,7 +9,7 @@ import functools
 
 import jinja2
 
-from .. import links
+from .. import formats, links
 from ..resources import TEMPLATES
 
 
@@ -36,7 +36,7 @@ def _context(row: dict, config: dict | None, base_url: str | None = None) -> dic
     base = (base_url if base_url is not None else links.fallback(config)).rstrip("/")
     return {
         "r": row,
-        "about": row.get("about") or row["due_at"][:10],
+        "about": formats.day(row.get("about") or row["due_at"][:10]),  # Tue 15 Sep 2026
         "follow_up_only": row["kind"] in ("due_today", "follow_up") and row.get("target_kind") == "follow_up",
         "link": f"{base}/requests/{row['request_id']}" if base else "",
     }
