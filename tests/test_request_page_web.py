@@ -36,6 +36,10 @@ def test_request_page_summary_and_words(demo, client, db):
     assert "Owner</dt><dd>not assigned" in html and "nobody" not in html
     assert "day(s)" not in html and "(s)" not in html
     assert visible_iso(html) == []
+    # The law once, its period in words and its citation beside it (not repeated in the sentence).
+    law = html.split("<dt>Law</dt><dd>", 1)[1].split("</dd>", 1)[0]
+    assert re.sub(r"<[^>]+>", "", law).startswith("California Public Records Act (CPRA): a response within 10 calendar days (")
+    assert law.count("7922.535") == 1
     # Add an event comes before the timeline; the side column holds the dates.
     assert html.index('id="add-event"') < html.index('id="timeline"') < html.index('class="request-side"')
     assert html.index('class="request-side"') < html.index('id="dates"')
