@@ -50,6 +50,37 @@ def tiny_pdf(*lines: str) -> bytes:
     return bytes(out)
 
 
+class CorpusWriter:
+    """Writes one folder of the reading corpus (tests/mail_corpus/<round>/): each reply as an .eml file
+    from one agency's mailbox, and expected.json with the reading each should get."""
+
+    def __init__(self, out: Path, *, sender: str, to: str, domain: str, date: str):
+        self.out, self.sender, self.to, self.domain, self.date = out, sender, to, domain, date
+        self.expected: dict[str, dict] = {}
+
+    def msg(self, name, subject, body, *, exp, frm=None, html=None, date=None, headers=None, attach=()):
+        from email.message import EmailMessage
+
+        m = EmailMessage()
+        m["From"], m["To"], m["Subject"], m["Date"] = frm or self.sender, self.to, subject, date or self.date
+        m["Message-ID"] = f"<{name}@{self.domain}>"
+        for key, value in (headers or {}).items():
+            m[key] = value
+        m.set_content(body)
+        if html:
+            m.add_alternative(html, subtype="html")
+        for filename, data in attach:
+            m.add_attachment(data, maintype="application", subtype="pdf", filename=filename)
+        (self.out / f"{name}.eml").write_bytes(bytes(m))
+        self.expected[f"{name}.eml"] = {"kind": None, "estimated_date": None, **exp}
+
+    def save(self) -> int:
+        import json
+
+        (self.out / "expected.json").write_text(json.dumps(self.expected, indent=1, sort_keys=True) + "\n")
+        return len(self.expected)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

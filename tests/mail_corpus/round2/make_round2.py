@@ -1,28 +1,16 @@
 """Writes tests/mail_corpus/round2/*.eml and expected.json: replies written after the first rules, which
 read 4 of 12 of them; the rules were then widened to read them all (see tests/mail_corpus/unseen for a set never tuned on)."""
-import json
-from email.message import EmailMessage
+import sys
 from pathlib import Path
 
 OUT = Path(__file__).resolve().parent
-expected = {}
+sys.path.insert(0, str(OUT.parent.parent))
+from mail_fixtures import CorpusWriter  # noqa: E402
 
-
-def msg(name, subject, body, *, exp, frm="Public Records <publicrecords@rivertown.example>", html=None,
-        date="Wed, 16 Sep 2026 14:05:00 -0500", headers=None):
-    m = EmailMessage()
-    m["From"], m["To"], m["Subject"], m["Date"] = frm, "records+r40-abcde@group.example", subject, date
-    m["Message-ID"] = f"<{name}@rivertown.example>"
-    for k, v in (headers or {}).items():
-        m[k] = v
-    m.set_content(body)
-    if html:
-        m.add_alternative(html, subtype="html")
-    (OUT / f"{name}.eml").write_bytes(bytes(m))
-    e = {"kind": None, "estimated_date": None}
-    e.update(exp)
-    expected[f"{name}.eml"] = e
-
+corpus = CorpusWriter(OUT, sender="Public Records <publicrecords@rivertown.example>",
+                      to="records+r40-abcde@group.example", domain="rivertown.example",
+                      date="Wed, 16 Sep 2026 14:05:00 -0500")
+msg = corpus.msg
 
 msg("h01", "Records request status",
     "Hi Alice,\n\nJust letting you know your request is in our queue. Our target completion date is 10/30/2026.\n\nBest,\nMaria",
@@ -65,5 +53,4 @@ msg("h12", "Records request - acknowledgment",
     None or "Thank you for your request. Records staff will review it and respond within 5 working days.",
     html="<div>Thank you for your request. Records staff will review it and respond within <b>5 working days</b>.</div>",
     exp={"kind": "acknowledged", "estimated_date": "2026-09-23"})
-(OUT / "expected.json").write_text(json.dumps(expected, indent=1, sort_keys=True) + "\n")
-print(len(expected))
+print(corpus.save())

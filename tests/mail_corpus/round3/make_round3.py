@@ -1,33 +1,16 @@
 """Writes tests/mail_corpus/round3/*.eml and expected.json: replies written after round 2's rules, which
 read 5 of 14 of them; the rules were then widened again (tests/mail_corpus/unseen is never tuned on)."""
 import sys
-import json
-from email.message import EmailMessage
 from pathlib import Path
 
 OUT = Path(__file__).resolve().parent
 sys.path.insert(0, str(OUT.parent.parent))
-from mail_fixtures import tiny_pdf  # noqa: E402
-expected = {}
+from mail_fixtures import CorpusWriter, tiny_pdf  # noqa: E402
 
-
-def msg(name, subject, body, *, exp, frm="Records Division <records@lakeshore-pd.example>", html=None,
-        date="Thu, 17 Sep 2026 09:30:00 -0400", headers=None, attach=()):
-    m = EmailMessage()
-    m["From"], m["To"], m["Subject"], m["Date"] = frm, "records+r77-qwert@group.example", subject, date
-    m["Message-ID"] = f"<{name}@lakeshore-pd.example>"
-    for k, v in (headers or {}).items():
-        m[k] = v
-    m.set_content(body)
-    if html:
-        m.add_alternative(html, subtype="html")
-    for filename, data in attach:
-        m.add_attachment(data, maintype="application", subtype="pdf", filename=filename)
-    (OUT / f"{name}.eml").write_bytes(bytes(m))
-    e = {"kind": None, "estimated_date": None}
-    e.update(exp)
-    expected[f"{name}.eml"] = e
-
+corpus = CorpusWriter(OUT, sender="Records Division <records@lakeshore-pd.example>",
+                      to="records+r77-qwert@group.example", domain="lakeshore-pd.example",
+                      date="Thu, 17 Sep 2026 09:30:00 -0400")
+msg = corpus.msg
 
 msg("u01", "PRA Request #2026-1187",
     "Dear Ms. Rivera,\n\nThis is to let you know that the Lakeshore Police Department is in receipt of your California "
@@ -81,5 +64,4 @@ msg("u13", "RE: Open records request",
 msg("u14", "Denial",
     "Access to the requested video is refused. Disclosure would interfere with an ongoing investigation.",
     exp={"kind": "denied"})
-(OUT / "expected.json").write_text(json.dumps(expected, indent=1, sort_keys=True) + "\n")
-print(len(expected))
+print(corpus.save())

@@ -1,34 +1,16 @@
 """Writes tests/mail_corpus/round4/*.eml and expected.json: replies written after round 3's rules, which
 read 6 of 12 kinds and 10 of 12 dates; the rules were then widened again (see tests/mail_corpus/unseen)."""
-import json
 import sys
-from email.message import EmailMessage
 from pathlib import Path
 
 OUT = Path(__file__).resolve().parent
 sys.path.insert(0, str(OUT.parent.parent))
-from mail_fixtures import tiny_pdf  # noqa: E402
+from mail_fixtures import CorpusWriter, tiny_pdf  # noqa: E402
 
-expected = {}
-
-
-def msg(name, subject, body, *, exp, frm="Office of the Chief <chief@northfield-pd.example>", html=None,
-        date="Fri, 18 Sep 2026 11:45:00 -0500", headers=None, attach=()):
-    m = EmailMessage()
-    m["From"], m["To"], m["Subject"], m["Date"] = frm, "records+r91-zxcvb@group.example", subject, date
-    m["Message-ID"] = f"<{name}@northfield-pd.example>"
-    for k, v in (headers or {}).items():
-        m[k] = v
-    m.set_content(body)
-    if html:
-        m.add_alternative(html, subtype="html")
-    for filename, data in attach:
-        m.add_attachment(data, maintype="application", subtype="pdf", filename=filename)
-    (OUT / f"{name}.eml").write_bytes(bytes(m))
-    e = {"kind": None, "estimated_date": None}
-    e.update(exp)
-    expected[f"{name}.eml"] = e
-
+corpus = CorpusWriter(OUT, sender="Office of the Chief <chief@northfield-pd.example>",
+                      to="records+r91-zxcvb@group.example", domain="northfield-pd.example",
+                      date="Fri, 18 Sep 2026 11:45:00 -0500")
+msg = corpus.msg
 
 msg("v01", "FOIA 26-044",
     "Ms. Rivera, your FOIA request was received on September 17 and assigned number 26-044. Illinois law gives us five "
@@ -72,5 +54,4 @@ msg("v11", "Respuesta a su solicitud",
 msg("v12", "Thanks",
     "Thanks for reaching out, Alice. I'll pass this along to our records clerk.",
     exp={"kind": "not_a_response"})
-(OUT / "expected.json").write_text(json.dumps(expected, indent=1, sort_keys=True) + "\n")
-print(len(expected))
+print(corpus.save())

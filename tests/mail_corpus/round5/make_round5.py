@@ -1,34 +1,16 @@
 """Writes tests/mail_corpus/round5/*.eml and expected.json: replies written after round 4's rules, which
 read 9 of 12 kinds and 11 of 12 dates; the rules were then widened again (see tests/mail_corpus/unseen)."""
-import json
 import sys
-from email.message import EmailMessage
 from pathlib import Path
 
 OUT = Path(__file__).resolve().parent
 sys.path.insert(0, str(OUT.parent.parent))
-from mail_fixtures import tiny_pdf  # noqa: E402
+from mail_fixtures import CorpusWriter, tiny_pdf  # noqa: E402
 
-expected = {}
-
-
-def msg(name, subject, body, *, exp, frm="Records Custodian <custodian@bayview-sheriff.example>", html=None,
-        date="Mon, 21 Sep 2026 08:15:00 -0700", headers=None, attach=()):
-    m = EmailMessage()
-    m["From"], m["To"], m["Subject"], m["Date"] = frm, "records+r105-mnbvc@group.example", subject, date
-    m["Message-ID"] = f"<{name}@bayview-sheriff.example>"
-    for k, v in (headers or {}).items():
-        m[k] = v
-    m.set_content(body)
-    if html:
-        m.add_alternative(html, subtype="html")
-    for filename, data in attach:
-        m.add_attachment(data, maintype="application", subtype="pdf", filename=filename)
-    (OUT / f"{name}.eml").write_bytes(bytes(m))
-    e = {"kind": None, "estimated_date": None}
-    e.update(exp)
-    expected[f"{name}.eml"] = e
-
+corpus = CorpusWriter(OUT, sender="Records Custodian <custodian@bayview-sheriff.example>",
+                      to="records+r105-mnbvc@group.example", domain="bayview-sheriff.example",
+                      date="Mon, 21 Sep 2026 08:15:00 -0700")
+msg = corpus.msg
 
 msg("w01", "Public Records Request R26-0412 Received",
     "Hello Alice,\n\nYour public records request has been received by the Bayview County Sheriff's Office and will be "
@@ -71,5 +53,4 @@ msg("w11", "Re: R26-0412",
 msg("w12", "Solicitud de información R26-0412",
     "Se le informa que la información solicitada no existe en los archivos de esta oficina.",
     exp={"kind": "no_records"})
-(OUT / "expected.json").write_text(json.dumps(expected, indent=1, sort_keys=True) + "\n")
-print(len(expected))
+print(corpus.save())

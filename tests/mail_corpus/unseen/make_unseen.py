@@ -2,35 +2,17 @@
 changed and never used to tune them. Their accuracy is the reader's honest figure; the test only
 guards it against getting worse (see tests/test_mail_read.py). Tuning the rules on them makes them
 seen: move them to a new round folder and write a fresh unseen set."""
-import json
 import sys
-from email.message import EmailMessage
 from pathlib import Path
 
 OUT = Path(__file__).resolve().parent
 sys.path.insert(0, str(OUT.parent.parent))
-from mail_fixtures import tiny_pdf  # noqa: E402
+from mail_fixtures import CorpusWriter, tiny_pdf  # noqa: E402
 
-expected = {}
-
-
-def msg(name, subject, body, *, exp, frm="University Police Records <uprecords@stateu.example>", html=None,
-        date="Tue, 22 Sep 2026 16:20:00 -0600", headers=None, attach=()):
-    m = EmailMessage()
-    m["From"], m["To"], m["Subject"], m["Date"] = frm, "records+r220-hjklm@group.example", subject, date
-    m["Message-ID"] = f"<{name}@stateu.example>"
-    for k, v in (headers or {}).items():
-        m[k] = v
-    m.set_content(body)
-    if html:
-        m.add_alternative(html, subtype="html")
-    for filename, data in attach:
-        m.add_attachment(data, maintype="application", subtype="pdf", filename=filename)
-    (OUT / f"{name}.eml").write_bytes(bytes(m))
-    e = {"kind": None, "estimated_date": None}
-    e.update(exp)
-    expected[f"{name}.eml"] = e
-
+corpus = CorpusWriter(OUT, sender="University Police Records <uprecords@stateu.example>",
+                      to="records+r220-hjklm@group.example", domain="stateu.example",
+                      date="Tue, 22 Sep 2026 16:20:00 -0600")
+msg = corpus.msg
 
 msg("x01", "CORA request acknowledgment",
     "Dear Ms. Rivera,\n\nThis email acknowledges your Colorado Open Records Act request, which we received today. "
@@ -76,5 +58,4 @@ msg("x11", "FYI",
 msg("x12", "Respuesta - solicitud CORA",
     "Hemos recibido su solicitud y le enviaremos los documentos a más tardar el 6 de octubre de 2026.",
     exp={"kind": "acknowledged", "estimated_date": "2026-10-06"})
-(OUT / "expected.json").write_text(json.dumps(expected, indent=1, sort_keys=True) + "\n")
-print(len(expected))
+print(corpus.save())
