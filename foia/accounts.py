@@ -143,6 +143,22 @@ def m002_sessions(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m003_token_submission_key(db: sqlite_utils.Database) -> None:
+    """A double-submitted token form makes one token, not two."""
+    db.execute("ALTER TABLE api_tokens ADD COLUMN submission_key TEXT")
+    db.execute("CREATE UNIQUE INDEX api_tokens_submission_key ON api_tokens(submission_key)")
+
+
+class TokenAlreadyMade(Conflict):
+    """The token form was submitted again: its token exists and was shown once, when it was made."""
+
+    def __init__(self, token_id: int):
+        super().__init__(f"That form already made token {token_id}, shown once when it was made. If you did not "
+                         "copy it, revoke it below and make another.")
+        self.token_id = token_id
+
+
 @functools.cache
 def _dummy_hash() -> str:
     """A hash that never matches, checked for unknown accounts so they answer as slowly as real ones."""
@@ -459,8 +475,10 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
 
 
-def create_token(db, user_id, name, actor=None, ip="") -> tuple[int, str]:
-    """A new API token for a user: returns ``(token id, token)``; the token is not stored."""
+def create_token(db, user_id, name, actor=None, ip="", *, submission_key: str | None = None) -> tuple[int, str]:
+    """A new API token for a user: returns ``(token id, token)``; the token is not stored. A form's
+    one-time ``submission_key`` used before raises :class:`TokenAlreadyMade` (the token cannot be
+    shown again)."""
     name = (name or "").strip()
     if not name:
         raise Invalid("name", "Give the token a name (what will use it?).")
@@ -469,11 +487,16 @@ def create_token(db, user_id, name, actor=None, ip="") -> tuple[int, str]:
     user = require(db, user_id)
     if user["disabled_at"]:
         raise Conflict("This account is disabled.")
+    submission_key = (submission_key or "").strip()[:200] or None
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with transaction(db):
+        if submission_key:
+            made = db.execute("SELECT id FROM api_tokens WHERE submission_key = ?", [submission_key]).fetchone()
+            if made:
+                raise TokenAlreadyMade(made[0])
         token_id = db.table("api_tokens").insert(
-            {"user_id": user["id"], "name": name, "token_hash": _token_hash(token),
-             "created_at": clock.stamp(), "last_used_at": None, "revoked_at": None}
+            {"user_id": user["id"], "name": name, "token_hash": _token_hash(token), "created_at": clock.stamp(),
+             "last_used_at": None, "revoked_at": None, "submission_key": submission_key}
         ).last_pk
         audit.record(db, "token.create", user_id=actor, object_type="api_token",
                      object_id=str(token_id), detail={"for_user": user["id"], "name": name}, ip=ip)

@@ -401,6 +401,13 @@ def test_tokens_made_on_the_account_page(app, users, db):
     assert member.post(f"/account/tokens/{token_id}/revoke").status_code == 303
     assert client.get("/api/agencies", headers={"Authorization": f"Bearer {token}"}).status_code == 401
     assert member.post("/account/tokens", data={"name": ""}).status_code == 400
+    # The same form sent twice (double click, Back and resubmit) makes one token and says so.
+    before = len(accounts.list_tokens(db, users["member"]))
+    first = member.post("/account/tokens", data={"name": "sync", "form_key": "k-123"})
+    again = member.post("/account/tokens", data={"name": "sync", "form_key": "k-123"})
+    assert first.status_code == 201 and again.status_code == 400
+    assert "That form already made token" in again.text and '<code class="token">' not in again.text
+    assert len(accounts.list_tokens(db, users["member"])) == before + 1
 
 
 # -- hostile input ------------------------------------------------------------------------------

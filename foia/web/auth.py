@@ -423,7 +423,8 @@ def change_password():
 def token_create():
     try:
         token_id, token = accounts.create_token(get_db(), current_user.id, request.form.get("name", ""),
-                                                actor=current_user.id, ip=_ip())
+                                                actor=current_user.id, ip=_ip(),
+                                                submission_key=request.form.get("form_key") or None)
     except FoiaError as e:
         return _account_page(400, token_error=str(e))
     return _account_page(201, new_token=token, new_token_id=token_id)
