@@ -7,6 +7,7 @@ Kept apart from :mod:`foia.campaigns` because the mail module itself reads campa
 from . import audit, campaigns, jobs, mail
 from .correspondence import send, store
 from .errors import Conflict, Invalid
+from .formats import plural
 
 MAX_AT_ONCE = 500  # requests queued one by one in one action; a whole campaign uses its own job
 
@@ -67,17 +68,13 @@ def queue(db, campaign_id, request_ids, config, *, whole_campaign=False, actor=N
     return {**found, "queued": queued, "job": job_id}
 
 
-def _was(n: int) -> str:
-    return f"{n:,} {'was' if n == 1 else 'were'}"
-
-
 def confirm_text(found: dict) -> str:
     """What the confirmation of a bulk e-mail says will happen (from :func:`plan`)."""
     n = len(found["to_send"])
     parts = [f"{n:,} {'letter goes' if n == 1 else 'letters go'} by e-mail to the agencies' records addresses; "
              "each request is marked filed when the mail server accepts it."]
     if found["already"]:
-        parts.append(f"{_was(found['already'])} already filed or sent and {'is' if found['already'] == 1 else 'are'} "
+        parts.append(f"{plural(found['already'], 'was', 'were')} already filed or sent and {'is' if found['already'] == 1 else 'are'} "
                      "left out.")
     if found["other_way"]:
         m = len(found["other_way"])
@@ -89,11 +86,11 @@ def confirm_text(found: dict) -> str:
 def report(result: dict) -> str:
     """ "Sending 2 requests by e-mail; 1 was already filed or sent; 1 needs the portal or the post." """
     n = result["queued"]
-    text = f"Sending {n:,} {'request' if n == 1 else 'requests'} by e-mail"
+    text = f"Sending {plural(n, 'request')} by e-mail"
     extra = []
     if result["already"]:
-        extra.append(f"{_was(result['already'])} already filed or sent")
+        extra.append(f"{plural(result['already'], 'was', 'were')} already filed or sent")
     if result["other_way"]:
         m = len(result["other_way"])
-        extra.append(f"{m:,} {'needs' if m == 1 else 'need'} the portal or the post")
+        extra.append(f"{plural(m, 'needs', 'need')} the portal or the post")
     return text + ("; " + "; ".join(extra) if extra else "") + "."

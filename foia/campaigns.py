@@ -126,10 +126,6 @@ KIND_WORDS = {
 PREVIEW_NAMES = 10  # agencies named in each list of the preview (the rest are counted)
 
 
-def _count(n: int, singular: str, plural: str) -> str:
-    return formats.plural(n, singular, plural)
-
-
 def _and(items: list[str]) -> str:
     items = [i for i in items if i]
     if len(items) <= 2:
@@ -162,7 +158,7 @@ def describe_selection(selection: dict) -> str:
             main += " in " + _and(states)
         if selection.get("ring_partners"):
             main += " with a known Ring partnership"
-    listed = _count(pasted, "agency", "agencies") + " named in a list" if pasted else ""
+    listed = formats.plural(pasted, "agency", "agencies") + " named in a list" if pasted else ""
     text = f"{main}, and {listed}" if main and listed else (main or listed[:1].upper() + listed[1:])
     if not text:
         return "No agencies"
@@ -194,7 +190,7 @@ def _residency_warnings(db, states_covered: dict, residence: str) -> list[dict]:
         else:
             lives = "the requester settings do not say where the requester lives"
         message = (f"{name}: only {who} may request under its law, and {lives}. "
-                   f"{_count(count, 'request', 'requests')} may be refused; ask someone who lives in {name} to "
+                   f"{formats.plural(count, 'request', 'requests')} may be refused; ask someone who lives in {name} to "
                    f"file {'it' if count == 1 else 'them'}.")
         if not rule.verified:
             message += " (This rule is not verified: the sources disagree.)"
@@ -286,7 +282,7 @@ def preview(db, *, name, template, options=None, states=(), kind="", ring_partne
         "left_out": [r["agency_id"] for r in left_out],
     }
     total = len(agency_ids)
-    summary = f"This will create {_count(total, 'request', 'requests')}"
+    summary = f"This will create {formats.plural(total, 'request', 'requests')}"
     other = total - with_email
     if with_email and other:
         summary += f": {with_email:,} with e-mail, {other:,} portal or mail only."
@@ -542,10 +538,10 @@ def mark_filed(db, campaign_id, request_ids, filed_on, *, batch: str, method: st
 
 def filed_report(result: dict) -> str:
     """ "Marked 12 requests filed on Tue 8 Dec 2026; 2 were already filed." """
-    text = f"Marked {_count(result['filed'], 'request', 'requests')} filed on {formats.day(result['filed_on'])}"
+    text = f"Marked {formats.plural(result['filed'], 'request', 'requests')} filed on {formats.day(result['filed_on'])}"
     extra = []
     if result["already"]:
-        extra.append(f"{result['already']:,} {'was' if result['already'] == 1 else 'were'} already filed")
+        extra.append(f"{formats.plural(result['already'], 'was', 'were')} already filed")
     if result["refused"]:
         n = len(result["refused"])
         first = result["refused"][0]
